@@ -1,0 +1,127 @@
+"""Assignment kernels against the plain NumPy reference in tests/naive.py."""
+
+import numba
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from segmint._config import CHUNK_SIZE
+from segmint._kernels import assign
+from tests import naive
+
+DTYPES = [np.float32, np.float64]
+
+
+def _problem(rng, n, d, k, dtype):
+    X = rng.normal(size=(n, d)).astype(dtype)
+    centers = X[rng.choice(n, k, replace=False)].copy()
+    w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    return X, centers, w
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,d,k", [(1, 1, 1), (7, 3, 2), (600, 5, 7), (1000, 33, 40)])
+def test_assign_labels_matches_reference(rng, dtype, n, d, k):
+    X, centers, w = _problem(rng, n, d, k, dtype)
+    labels = np.empty(n, dtype=np.int32)
+    min_sq = np.empty(n, dtype=dtype)
+    chunk_inertia = np.empty(-(-n // CHUNK_SIZE))
+    assign.assign_labels(X, centers, w, labels, min_sq, chunk_inertia)
+
+    ref_labels, ref_sq = naive.nearest(X, centers)
+    # Random continuous data has no exact ties, so labels must be identical.
+    assert_array_equal(labels, ref_labels)
+    # min_sq is exact (float64 accumulation) then stored in the input dtype.
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    assert_allclose(min_sq, ref_sq, rtol=rtol, atol=1e-12)
+    assert min_sq.dtype == dtype
+    assert_allclose(
+        chunk_inertia.sum(), naive.inertia(X, centers, labels, w), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lloyd_step_matches_reference(rng, dtype):
+    n, d, k = 1500, 6, 9
+    X, centers, w = _problem(rng, n, d, k, dtype)
+    n_blocks = assign.n_row_blocks(n, k, d)
+    labels = np.full(n, -1, dtype=np.int32)
+    labels[:10] = 0  # some rows start with a label; the rest count as changed
+    block_sums = np.empty((n_blocks, k, d))
+    block_weights = np.empty((n_blocks, k))
+    block_inertia = np.empty(n_blocks)
+    block_changed = np.empty(n_blocks, dtype=np.int64)
+    old = labels.copy()
+    assign.lloyd_step(
+        X, w, centers, labels, block_sums, block_weights, block_inertia, block_changed
+    )
+    sums = np.empty((k, d))
+    weights = np.empty(k)
+    assign.reduce_blocks(block_sums, block_weights, sums, weights)
+
+    ref_labels, _ = naive.nearest(X, centers)
+    assert_array_equal(labels, ref_labels)
+    ref_sums, ref_weights = naive.weighted_means(X, ref_labels, k, w)
+    # float64 accumulation of the same terms in another order: 1e-12.
+    assert_allclose(sums, ref_sums, rtol=1e-12, atol=1e-9)
+    assert_allclose(weights, ref_weights, rtol=1e-12)
+    assert block_changed.sum() == np.sum(old != ref_labels)
+    assert_allclose(
+        block_inertia.sum(), naive.inertia(X, centers, ref_labels, w), rtol=1e-10
+    )
+
+
+def test_ties_go_to_lowest_index():
+    X = np.array([[0.0, 0.0], [2.0, 0.0]])
+    centers = np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
+    labels = np.empty(2, dtype=np.int32)
+    assign.assign_labels(X, centers, np.ones(2), labels, np.empty(2), np.empty(1))
+    assert_array_equal(labels, [0, 0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_lloyd_step_thread_independent(dtype):
+    rng = np.random.default_rng(3)
+    n, d, k = 5000, 8, 12
+    X, centers, w = _problem(rng, n, d, k, dtype)
+    n_blocks = assign.n_row_blocks(n, k, d)
+    results = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            labels = np.full(n, -1, dtype=np.int32)
+            bufs = (
+                np.empty((n_blocks, k, d)),
+                np.empty((n_blocks, k)),
+                np.empty(n_blocks),
+                np.empty(n_blocks, dtype=np.int64),
+            )
+            assign.lloyd_step(X, w, centers, labels, *bufs)
+            sums = np.empty((k, d))
+            weights = np.empty(k)
+            assign.reduce_blocks(bufs[0], bufs[1], sums, weights)
+            results.append((labels, sums, weights, assign.sum_serial(bufs[2])))
+    finally:
+        numba.set_num_threads(before)
+    (l1, s1, w1, i1), (l2, s2, w2, i2) = results
+    assert_array_equal(l1, l2)
+    assert_array_equal(s1, s2)  # bit-identical, not merely close
+    assert_array_equal(w1, w2)
+    assert i1 == i2
+
+
+def test_n_row_blocks_depends_on_shape_only():
+    assert assign.n_row_blocks(10, 3, 2) == 1
+    assert assign.n_row_blocks(10**6, 16, 16) == assign.MAX_BLOCKS
+    # a huge k * d caps the slots by the memory budget but keeps at least 2
+    assert 2 <= assign.n_row_blocks(10**6, 4096, 4096) <= assign.MAX_BLOCKS
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_euclidean_to_centers(rng, dtype):
+    X, centers, _ = _problem(rng, 300, 4, 5, dtype)
+    out = np.empty((300, 5), dtype=dtype)
+    assign.euclidean_to_centers(X, centers, out)
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    assert_allclose(out, np.sqrt(naive.sq_distances(X, centers)), rtol=rtol)
