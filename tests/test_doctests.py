@@ -11,6 +11,7 @@ MODULES = [
     "segmint.metrics",
     "segmint.minibatch",
     "segmint.select",
+    "segmint.distributed",
 ]
 
 

@@ -28,6 +28,8 @@ _EXPORTS = {
     "segment": "segmint.segment",
     "rfm": "segmint.segment",
     "datasets": "segmint.datasets",
+    "fit_dask": "segmint.distributed",
+    "predict_dask": "segmint.distributed",
 }
 
 __all__ = sorted(_EXPORTS)
