@@ -141,26 +141,22 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
     centers[0] = X[first]
     indices[0] = first
 
-    closest = np.empty(n_samples, dtype=X.dtype)
+    closest = np.full(n_samples, np.inf, dtype=X.dtype)
     chunk_pot = np.empty(n_chunks, dtype=np.float64)
-    _seed.sq_dist_to_row(X, first, sample_weight, closest, chunk_pot)
+    _seed.update_closest(X, first, sample_weight, closest, chunk_pot)
     current_pot = float(chunk_pot.sum())
 
-    trial_closest = np.empty((n_local_trials, n_samples), dtype=X.dtype)
     trial_pot = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     candidates = np.empty(n_local_trials, dtype=np.int64)
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=n_local_trials) * current_pot
         _seed.draw_rows(targets, sample_weight, closest, chunk_pot, candidates)
-        _seed.trial_potentials(
-            X, candidates, sample_weight, closest, trial_closest, trial_pot
-        )
+        _seed.trial_potentials(X, candidates, sample_weight, closest, trial_pot)
         # Fixed-order sums over chunks: the choice does not depend on threads.
         pots = trial_pot.sum(axis=1)
         best = int(np.argmin(pots))
-        current_pot = float(pots[best])
-        closest[:] = trial_closest[best]
-        chunk_pot[:] = trial_pot[best]
+        _seed.update_closest(X, candidates[best], sample_weight, closest, chunk_pot)
+        current_pot = float(chunk_pot.sum())
         centers[c] = X[candidates[best]]
         indices[c] = candidates[best]
     return centers, indices

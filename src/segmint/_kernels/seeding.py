@@ -1,11 +1,19 @@
 """k-means++ distance updates and D^2 sampling.
 
 Greedy k-means++ keeps, for every row, the squared distance to the nearest
-centre chosen so far. Each new centre costs one pass over X that measures the
-distance to every candidate at once (the row is read once for all
-candidates). Potentials are summed per fixed-size chunk of rows and the chunk
-sums are combined serially, so sampling is thread-independent, and a draw
-costs O(n / CHUNK_SIZE + CHUNK_SIZE) instead of a cumulative sum over n.
+centre chosen so far. Each new centre costs two passes over X: one that
+measures every candidate at once and returns only per-chunk potentials, and
+one that folds the winner into the nearest distances. Memory stays O(n)
+whatever the number of candidates.
+
+Within a chunk the rows are copied to a transposed ``(n_features, rows)``
+buffer, so the distance loop runs over rows contiguously and vectorises
+without horizontal reductions; distances are computed in the dtype of X and
+potentials summed in float64.
+
+Potentials are summed per fixed-size chunk of rows and the chunk sums are
+combined serially, so sampling is thread-independent, and a draw costs
+O(n / CHUNK_SIZE + CHUNK_SIZE) instead of a cumulative sum over n.
 """
 
 import numpy as np
@@ -14,41 +22,96 @@ from numba import njit, prange
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
 
 
+@njit(**JIT_KW)
+def _transpose_chunk(X, start, end, out):
+    """Copy rows ``start:end`` of X into ``out[:, :end - start]``, transposed."""
+    for i in range(start, end):
+        for f in range(X.shape[1]):
+            out[f, i - start] = X[i, f]
+
+
+@njit(**JIT_KW)
+def _chunk_sq_dists(xt, m, center, out):
+    """Squared distances of the ``m`` rows in ``xt`` to ``center`` into ``out``.
+
+    ``xt`` is a transposed chunk ``(n_features, >= m)``; the arithmetic is in
+    the dtype of ``xt`` and the feature loop is outermost, so every step is a
+    contiguous, vectorisable pass over the rows. The same code computes every
+    distance in this module, so trial potentials and the committed update
+    agree to the bit.
+    """
+    for i in range(m):
+        out[i] = 0
+    for f in range(xt.shape[0]):
+        cf = center[f]
+        for i in range(m):
+            u = xt[f, i] - cf
+            out[i] += u * u
+
+
+@njit(**JIT_KW)
+def _weighted_sum(w, values, m, tmp):
+    """``sum(w[:m] * values[:m])`` in float64, in a fixed order.
+
+    The products go through a buffer (a vectorisable pass) and are added by
+    four interleaved accumulators, so the additions overlap instead of
+    forming one long dependency chain.
+    """
+    for i in range(m):
+        tmp[i] = np.float64(w[i]) * np.float64(values[i])
+    s0 = s1 = s2 = s3 = 0.0
+    i = 0
+    while i + 4 <= m:
+        s0 += tmp[i]
+        s1 += tmp[i + 1]
+        s2 += tmp[i + 2]
+        s3 += tmp[i + 3]
+        i += 4
+    while i < m:
+        s0 += tmp[i]
+        i += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 @njit(**PARALLEL_JIT_KW)
-def sq_dist_to_row(
+def update_closest(
     X,  # IN (n_samples, n_features)
-    index,  # IN int: row of X to measure from
+    index,  # IN int: row of X that becomes a centre
     sample_weight,  # IN (n_samples,)
-    closest,  # OUT (n_samples,) dtype of X
+    closest,  # IN/OUT (n_samples,) dtype of X
     chunk_pot,  # OUT (n_chunks,) float64
 ):
-    """Squared distance of every row to row ``index``, and chunk potentials.
+    """Fold a new centre into the nearest squared distances.
+
+    ``closest[i] = min(closest[i], ||X[i] - X[index]||^2)`` (start from
+    ``+inf`` for the first centre), then ``chunk_pot[c]`` is the float64 sum
+    of ``sample_weight * closest`` over chunk ``c``.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
     index : int
-        The first centre, as a row of X.
     sample_weight : ndarray of shape (n_samples,), dtype of X
     closest : ndarray of shape (n_samples,), dtype of X
-        Written: exact squared distances (accumulated in float64).
     chunk_pot : ndarray of shape (ceil(n_samples / CHUNK_SIZE),), float64
-        Written: per-chunk sum of ``sample_weight * closest``.
     """
     n_samples, n_features = X.shape
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
+    center = X[index].copy()
     for c in prange(n_chunks):
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
-        pot = 0.0
-        for i in range(start, end):
-            s = 0.0
-            for f in range(n_features):
-                t = np.float64(X[i, f]) - np.float64(X[index, f])
-                s += t * t
-            closest[i] = s
-            pot += np.float64(sample_weight[i]) * np.float64(closest[i])
-        chunk_pot[c] = pot
+        m = end - start
+        xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
+        dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
+        tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
+        _transpose_chunk(X, start, end, xt)
+        _chunk_sq_dists(xt, m, center, dist)
+        near = closest[start:end]
+        for i in range(m):
+            if dist[i] < near[i]:
+                near[i] = dist[i]
+        chunk_pot[c] = _weighted_sum(sample_weight[start:end], near, m, tmp)
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -57,41 +120,39 @@ def trial_potentials(
     candidates,  # IN (n_trials,) int64 rows of X
     sample_weight,  # IN (n_samples,)
     closest,  # IN (n_samples,) current nearest squared distances
-    trial_closest,  # OUT (n_trials, n_samples) dtype of X
     trial_chunk_pot,  # OUT (n_trials, n_chunks) float64
 ):
-    """Nearest distances and chunk potentials if each candidate were added.
+    """Per-chunk potentials if each candidate were added as a centre.
 
-    ``trial_closest[t, i] = min(closest[i], ||X[i] - X[candidates[t]]||^2)``
-    and ``trial_chunk_pot[t, c]`` is the weighted sum of that over chunk
-    ``c``. The candidates are copied into a small contiguous block first so
-    each row of X is read once for all of them.
+    ``trial_chunk_pot[t, c]`` is the float64 sum over chunk ``c`` of
+    ``sample_weight * min(closest, ||X - X[candidates[t]]||^2)``, with the
+    same arithmetic as :func:`update_closest`, so the winner's potential
+    equals the one the update then commits. Each chunk of X is read and
+    transposed once for all candidates.
     """
     n_samples, n_features = X.shape
     n_trials = candidates.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    cand = np.empty((n_trials, n_features), dtype=np.float64)
+    cand = np.empty((n_trials, n_features), dtype=X.dtype)
     for t in range(n_trials):
-        for f in range(n_features):
-            cand[t, f] = X[candidates[t], f]
+        cand[t] = X[candidates[t]]
     for c in prange(n_chunks):
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
-        pots = np.zeros(n_trials, dtype=np.float64)
-        for i in range(start, end):
-            w = np.float64(sample_weight[i])
-            for t in range(n_trials):
-                s = 0.0
-                for f in range(n_features):
-                    u = np.float64(X[i, f]) - cand[t, f]
-                    s += u * u
-                if closest[i] < s:
-                    trial_closest[t, i] = closest[i]
-                else:
-                    trial_closest[t, i] = s
-                pots[t] += w * np.float64(trial_closest[t, i])
+        m = end - start
+        xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
+        dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
+        tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
+        _transpose_chunk(X, start, end, xt)
+        near = closest[start:end]
         for t in range(n_trials):
-            trial_chunk_pot[t, c] = pots[t]
+            _chunk_sq_dists(xt, m, cand[t], dist)
+            for i in range(m):
+                if near[i] < dist[i]:
+                    dist[i] = near[i]
+            trial_chunk_pot[t, c] = _weighted_sum(
+                sample_weight[start:end], dist, m, tmp
+            )
 
 
 @njit(**JIT_KW)
