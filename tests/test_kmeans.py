@@ -65,6 +65,7 @@ def _assert_same_fit(ours, theirs, dtype):
 SHAPES = [
     # n, d, k
     (20, 1, 1),
+    (50, 3, 50),  # n == k
     (200, 2, 3),
     (1000, 5, 10),
     (3000, 16, 40),
