@@ -9,6 +9,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array
 
 from segmint._config import CHUNK_SIZE
 from segmint._kernels import seeding as _seed
+from segmint._parallel import threads_for
 
 
 @validate_params(
@@ -102,7 +103,10 @@ def kmeans_plusplus(
             )
     _check_positive_total_weight(sample_weight)
     random_state = check_random_state(random_state)
-    return _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+    with threads_for(X.shape[0] * X.shape[1] * n_clusters):
+        return _kmeans_plusplus(
+            X, n_clusters, sample_weight, random_state, n_local_trials
+        )
 
 
 def _validate_sample_weight(sample_weight, X):
