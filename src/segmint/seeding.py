@@ -147,20 +147,28 @@ def _kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=
 
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     chunk_pot = np.empty(n_chunks, dtype=np.float64)
-    _seed.update_closest(X, first, sample_weight, closest, chunk_pot)
+    _seed.update_closest(X, centers[0], sample_weight, closest, chunk_pot)
     current_pot = float(chunk_pot.sum())
 
+    # The winner of each round is folded into ``closest`` lazily, during the
+    # next round's pass over X; ``pending`` holds it until then.
+    pending = centers[0].copy()
     trial_pot = np.empty((n_local_trials, n_chunks), dtype=np.float64)
     candidates = np.empty(n_local_trials, dtype=np.int64)
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=n_local_trials) * current_pot
-        _seed.draw_rows(targets, sample_weight, closest, chunk_pot, candidates)
-        _seed.trial_potentials(X, candidates, sample_weight, closest, trial_pot)
+        _seed.draw_rows(
+            targets, X, pending, sample_weight, closest, chunk_pot, candidates
+        )
+        _seed.trial_potentials(
+            X, pending, candidates, sample_weight, closest, trial_pot
+        )
         # Fixed-order sums over chunks: the choice does not depend on threads.
         pots = trial_pot.sum(axis=1)
         best = int(np.argmin(pots))
-        _seed.update_closest(X, candidates[best], sample_weight, closest, chunk_pot)
-        current_pot = float(chunk_pot.sum())
+        current_pot = float(pots[best])
+        chunk_pot[:] = trial_pot[best]
+        pending[:] = X[candidates[best]]
         centers[c] = X[candidates[best]]
         indices[c] = candidates[best]
     return centers, indices

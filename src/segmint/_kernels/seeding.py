@@ -1,10 +1,13 @@
 """k-means++ distance updates and D^2 sampling.
 
 Greedy k-means++ keeps, for every row, the squared distance to the nearest
-centre chosen so far. Each new centre costs two passes over X: one that
-measures every candidate at once and returns only per-chunk potentials, and
-one that folds the winner into the nearest distances. Memory stays O(n)
-whatever the number of candidates.
+centre chosen so far. Each new centre costs one pass over X: for every chunk
+of rows it first folds in the previous winner (a *pending* update), then
+measures every candidate, and returns only per-chunk potentials. The winner's
+per-chunk potentials are already known from that pass, so the next draw needs
+no extra pass: it applies the pending update on the fly to the one chunk it
+lands in. Memory stays O(n) whatever the number of candidates, and X is read
+once per centre, which is what bounds the speed for large n.
 
 Within a chunk the rows are copied to a transposed ``(n_features, rows)``
 buffer, so the distance loop runs over rows contiguously and vectorises
@@ -73,31 +76,39 @@ def _weighted_sum(w, values, m, tmp):
     return (s0 + s1) + (s2 + s3)
 
 
+@njit(**JIT_KW)
+def _fold_pending(xt, m, pending, dist, near):
+    """``near[:m] = min(near[:m], distance to pending)`` for one chunk."""
+    _chunk_sq_dists(xt, m, pending, dist)
+    for i in range(m):
+        if dist[i] < near[i]:
+            near[i] = dist[i]
+
+
 @njit(**PARALLEL_JIT_KW)
 def update_closest(
     X,  # IN (n_samples, n_features)
-    index,  # IN int: row of X that becomes a centre
+    pending,  # IN (n_features,) dtype of X: centre to fold in
     sample_weight,  # IN (n_samples,)
     closest,  # IN/OUT (n_samples,) dtype of X
     chunk_pot,  # OUT (n_chunks,) float64
 ):
-    """Fold a new centre into the nearest squared distances.
+    """Fold a centre into the nearest squared distances.
 
-    ``closest[i] = min(closest[i], ||X[i] - X[index]||^2)`` (start from
+    ``closest[i] = min(closest[i], ||X[i] - pending||^2)`` (start from
     ``+inf`` for the first centre), then ``chunk_pot[c]`` is the float64 sum
     of ``sample_weight * closest`` over chunk ``c``.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
-    index : int
+    pending : ndarray of shape (n_features,), dtype of X
     sample_weight : ndarray of shape (n_samples,), dtype of X
     closest : ndarray of shape (n_samples,), dtype of X
     chunk_pot : ndarray of shape (ceil(n_samples / CHUNK_SIZE),), float64
     """
     n_samples, n_features = X.shape
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    center = X[index].copy()
     for c in prange(n_chunks):
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
@@ -106,29 +117,28 @@ def update_closest(
         dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
         tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
         _transpose_chunk(X, start, end, xt)
-        _chunk_sq_dists(xt, m, center, dist)
         near = closest[start:end]
-        for i in range(m):
-            if dist[i] < near[i]:
-                near[i] = dist[i]
+        _fold_pending(xt, m, pending, dist, near)
         chunk_pot[c] = _weighted_sum(sample_weight[start:end], near, m, tmp)
 
 
 @njit(**PARALLEL_JIT_KW)
 def trial_potentials(
     X,  # IN (n_samples, n_features)
+    pending,  # IN (n_features,) dtype of X: last winner, not yet folded in
     candidates,  # IN (n_trials,) int64 rows of X
     sample_weight,  # IN (n_samples,)
-    closest,  # IN (n_samples,) current nearest squared distances
+    closest,  # IN/OUT (n_samples,) nearest squared distances; pending folded in
     trial_chunk_pot,  # OUT (n_trials, n_chunks) float64
 ):
-    """Per-chunk potentials if each candidate were added as a centre.
+    """Fold in the pending centre, then per-chunk potentials of each candidate.
 
-    ``trial_chunk_pot[t, c]`` is the float64 sum over chunk ``c`` of
-    ``sample_weight * min(closest, ||X - X[candidates[t]]||^2)``, with the
-    same arithmetic as :func:`update_closest`, so the winner's potential
-    equals the one the update then commits. Each chunk of X is read and
-    transposed once for all candidates.
+    For every chunk: ``closest = min(closest, ||X - pending||^2)``, then
+    ``trial_chunk_pot[t, c]`` is the float64 sum over the chunk of
+    ``sample_weight * min(closest, ||X - X[candidates[t]]||^2)``. Each chunk
+    of X is read and transposed once for the update and all candidates, and
+    every distance uses the same arithmetic, so the winner's potentials are
+    exactly what folding it in will give.
     """
     n_samples, n_features = X.shape
     n_trials = candidates.shape[0]
@@ -145,6 +155,7 @@ def trial_potentials(
         tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
         _transpose_chunk(X, start, end, xt)
         near = closest[start:end]
+        _fold_pending(xt, m, pending, dist, near)
         for t in range(n_trials):
             _chunk_sq_dists(xt, m, cand[t], dist)
             for i in range(m):
@@ -158,19 +169,27 @@ def trial_potentials(
 @njit(**JIT_KW)
 def draw_rows(
     targets,  # IN (n_draws,) float64, each in [0, total potential)
+    X,  # IN (n_samples, n_features)
+    pending,  # IN (n_features,) centre not yet folded into closest
     sample_weight,  # IN (n_samples,)
     closest,  # IN (n_samples,)
-    chunk_pot,  # IN (n_chunks,) float64
+    chunk_pot,  # IN (n_chunks,) float64, with pending folded in
     out,  # OUT (n_draws,) int64
 ):
     """Rows where the running sum of ``sample_weight * closest`` reaches each target.
 
-    Equivalent to ``searchsorted(cumsum(sample_weight * closest), targets)``
-    (clipped to the last row), found chunk by chunk: first the chunk whose
-    running potential reaches the target, then the row inside it.
+    Equivalent to ``searchsorted(cumsum(sample_weight * closest'), targets)``
+    (clipped to the last row), where ``closest' = min(closest, ||X -
+    pending||^2)``: first the chunk whose running potential reaches the
+    target, from ``chunk_pot``, then the row inside it, folding ``pending``
+    into that chunk's distances on the fly with the arithmetic of the
+    parallel kernels.
     """
-    n_samples = closest.shape[0]
+    n_samples, n_features = X.shape
     n_chunks = chunk_pot.shape[0]
+    xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
+    dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
+    near = np.empty(CHUNK_SIZE, dtype=X.dtype)
     for r in range(targets.shape[0]):
         target = targets[r]
         running = 0.0
@@ -178,12 +197,23 @@ def draw_rows(
         while c < n_chunks - 1 and running + chunk_pot[c] < target:
             running += chunk_pot[c]
             c += 1
-        i = c * CHUNK_SIZE
         found = n_samples - 1
-        while i < n_samples:
-            running += np.float64(sample_weight[i]) * np.float64(closest[i])
-            if running >= target:
-                found = i
+        # Normally the row is in chunk c; rounding can push it a chunk later.
+        while c < n_chunks and found == n_samples - 1:
+            start = c * CHUNK_SIZE
+            end = min(n_samples, start + CHUNK_SIZE)
+            m = end - start
+            _transpose_chunk(X, start, end, xt)
+            near[:m] = closest[start:end]
+            _fold_pending(xt, m, pending, dist, near)
+            hit = False
+            for i in range(m):
+                running += np.float64(sample_weight[start + i]) * np.float64(near[i])
+                if running >= target:
+                    found = start + i
+                    hit = True
+                    break
+            if hit:
                 break
-            i += 1
+            c += 1
         out[r] = found
