@@ -46,3 +46,14 @@ def global_random_seed(request):
 @pytest.fixture
 def rng(global_random_seed):
     return np.random.default_rng(global_random_seed)
+
+
+@pytest.fixture
+def force_parallel(monkeypatch):
+    """Let every problem size use all threads.
+
+    Small problems normally run on one thread (``segmint._parallel``); tests
+    that compare 1 and 2 threads need the parallel path even on small data,
+    or they could not fail.
+    """
+    monkeypatch.setattr("segmint._parallel.PARALLEL_MIN_WORK", 0)

@@ -98,6 +98,19 @@ def test_integer_weights_equal_repeated_rows(problem):
 @settings(max_examples=8, deadline=None)
 @given(problems(max_k=12), st.integers(0, 1000))
 def test_bit_identical_for_1_or_2_threads(problem, seed):
+    # Small problems normally run on one thread; force the parallel path
+    # (a fixture would be shared across hypothesis examples).
+    import segmint._parallel
+
+    saved = segmint._parallel.PARALLEL_MIN_WORK
+    segmint._parallel.PARALLEL_MIN_WORK = 0
+    try:
+        _check_thread_independence(problem, seed)
+    finally:
+        segmint._parallel.PARALLEL_MIN_WORK = saved
+
+
+def _check_thread_independence(problem, seed):
     X, _, _ = problem
     k = min(8, len(X))  # at most the number of distinct rows
     X = np.tile(X, (30, 1))  # enough rows for several chunks and blocks

@@ -52,7 +52,7 @@ def test_x_squared_norms_checked():
         kmeans_plusplus(X, 2, x_squared_norms=np.zeros(3))
 
 
-def test_seeding_thread_independent():
+def test_seeding_thread_independent(force_parallel):
     numba = pytest.importorskip("numba")
     X, _ = make_blobs(5000, 8, centers=10, random_state=1)
     before = numba.get_num_threads()

@@ -1,0 +1,1 @@
+"""Benchmarks: pytest-benchmark suites and the ``compare.py`` ratio tables."""

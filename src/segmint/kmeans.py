@@ -1,0 +1,1012 @@
+"""K-means clustering with a scikit-learn-compatible API.
+
+``segmint.KMeans`` is a drop-in replacement for ``sklearn.cluster.KMeans``:
+the same parameters, defaults, fitted attributes, random stream and errors.
+The numeric work runs in the Numba kernels of :mod:`segmint._kernels`.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _is_arraylike_not_scalar,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from segmint._config import CHUNK_SIZE
+from segmint._kernels import assign as _assign
+from segmint._kernels import pruned as _pruned
+from segmint._parallel import threads_for
+from segmint.seeding import (
+    _check_positive_total_weight,
+    _kmeans_plusplus,
+    _validate_sample_weight,
+)
+
+__all__ = ["FitHistory", "KMeans", "k_means"]
+
+
+# ---------------------------------------------------------------------------
+# Per-iteration record
+
+
+@dataclass
+class FitHistory:
+    """What happened at each iteration of one K-means run.
+
+    Recorded for every fit at negligible cost (a few scalars per iteration),
+    for people studying how the algorithm converges.
+
+    Attributes
+    ----------
+    inertia : list of float
+        Weighted sum of squared distances of the rows to the centres they
+        were assigned to at that iteration (the centres *before* the update,
+        as scikit-learn's ``verbose`` output reports it).
+    center_shift : list of float
+        Sum over centres of the squared distance each centre moved.
+    n_changed : list of int
+        Rows whose label changed (every row at the first iteration).
+    n_empty : list of int
+        Clusters left empty by the assignment and relocated.
+    n_distances : list of int
+        Point-to-centre distances computed (``n * k`` for plain Lloyd;
+        fewer for the pruned variants).
+    time_s : list of float
+        Wall-clock seconds spent in the iteration.
+    """
+
+    inertia: list = field(default_factory=list)
+    center_shift: list = field(default_factory=list)
+    n_changed: list = field(default_factory=list)
+    n_empty: list = field(default_factory=list)
+    n_distances: list = field(default_factory=list)
+    time_s: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.inertia)
+
+    def append(self, **values):
+        """Record one iteration (every field by keyword)."""
+        for name, value in values.items():
+            getattr(self, name).append(value)
+
+    def to_frame(self):
+        """The record as a pandas DataFrame, one row per iteration.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``iteration`` plus one per attribute.
+        """
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {
+                "inertia": self.inertia,
+                "center_shift": self.center_shift,
+                "n_changed": self.n_changed,
+                "n_empty": self.n_empty,
+                "n_distances": self.n_distances,
+                "time_s": self.time_s,
+            }
+        )
+        frame.index.name = "iteration"
+        return frame.reset_index()
+
+
+# ---------------------------------------------------------------------------
+# Private drivers: they assume validated, C-contiguous float32/float64 input.
+
+
+def _tolerance(X, tol):
+    """Absolute tolerance: ``tol`` times the mean per-feature variance of X."""
+    if tol == 0:
+        return 0
+    return np.mean(np.var(X, axis=0)) * tol
+
+
+def _labels_inertia(X, sample_weight, centers, return_inertia=True):
+    """E-step: nearest centre of each row and the inertia, thread-independent.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+    centers : ndarray of shape (n_clusters, n_features)
+    return_inertia : bool, default=True
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int32
+    inertia : float
+        Only when ``return_inertia`` is True.
+    """
+    n_samples = X.shape[0]
+    labels = np.empty(n_samples, dtype=np.int32)
+    min_sq = np.empty(n_samples, dtype=X.dtype)
+    chunk_inertia = np.empty(-(-n_samples // CHUNK_SIZE), dtype=np.float64)
+    if n_samples:
+        with threads_for(n_samples * centers.shape[0] * X.shape[1]):
+            _assign.assign_labels(
+                X, centers, sample_weight, labels, min_sq, chunk_inertia
+            )
+    if return_inertia:
+        return labels, float(_assign.sum_serial(chunk_inertia))
+    return labels
+
+
+def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, empty):
+    """Give each empty cluster one of the rows farthest from its centre.
+
+    scikit-learn's rule: the ``len(empty)`` rows with the largest squared
+    distance to their assigned centre move (with their weight) from their
+    cluster's sums to the empty clusters'. Nothing moves when every row sits
+    exactly on its centre.
+
+    Returns
+    -------
+    relocated : bool
+        Whether any row was moved.
+    """
+    distances = np.empty(X.shape[0], dtype=X.dtype)
+    _assign.labelled_sq_distances(X, centers, labels, distances)
+    if np.max(distances) == 0:
+        return False
+    n_empty = empty.shape[0]
+    far = np.argpartition(distances, -n_empty)[: -n_empty - 1 : -1]
+    for new_id, far_idx in zip(empty, far, strict=True):
+        weight = np.float64(sample_weight[far_idx])
+        old_id = labels[far_idx]
+        contribution = X[far_idx].astype(np.float64) * weight
+        sums[old_id] -= contribution
+        sums[new_id] = contribution
+        weights[new_id] = weight
+        weights[old_id] -= weight
+    return True
+
+
+def _average_centers(sums, weights, out):
+    """New centres from weighted sums; a still-empty cluster copies the heaviest."""
+    nonempty = weights > 0
+    out[nonempty] = sums[nonempty] / weights[nonempty, None]
+    if not nonempty.all():
+        out[~nonempty] = out[np.argmax(weights)]
+
+
+def _kmeans_single_lloyd(
+    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+):
+    """One run of Lloyd's algorithm; assumes preparation completed prior.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+    sample_weight : ndarray of shape (n_samples,), dtype of X
+    centers_init : ndarray of shape (n_clusters, n_features), dtype of X
+    max_iter : int
+    verbose : bool
+    tol : float
+        Absolute tolerance on the total squared centre shift.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int32
+    inertia : float
+    centers : ndarray of shape (n_clusters, n_features), dtype of X
+    n_iter : int
+    history : FitHistory
+    """
+    return _kmeans_single(
+        X, sample_weight, centers_init, max_iter, verbose, tol, pruning=None
+    )
+
+
+def _kmeans_single_hamerly(
+    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+):
+    """One run of Lloyd's algorithm with Hamerly's bounds (same arguments and
+    results as :func:`_kmeans_single_lloyd`, bit for bit; fewer distances).
+
+    Keeps one float64 lower bound per row: ``8 * n_samples`` extra bytes.
+    """
+    return _kmeans_single(
+        X, sample_weight, centers_init, max_iter, verbose, tol, pruning="hamerly"
+    )
+
+
+def _kmeans_single_elkan(
+    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+):
+    """One run of Lloyd's algorithm with Elkan's bounds (same arguments and
+    results as :func:`_kmeans_single_lloyd`, bit for bit; fewer distances).
+
+    Keeps one float32 lower bound per sample and centre: ``4 * n_samples *
+    n_clusters`` extra bytes. When that exceeds ``ELKAN_MAX_BOUND_BYTES``
+    the run uses Hamerly's O(n) bounds instead (same results).
+    """
+    n_samples, n_clusters = X.shape[0], centers_init.shape[0]
+    pruning = (
+        "elkan" if 4 * n_samples * n_clusters <= ELKAN_MAX_BOUND_BYTES else "hamerly"
+    )
+    return _kmeans_single(
+        X, sample_weight, centers_init, max_iter, verbose, tol, pruning=pruning
+    )
+
+
+def _kmeans_single_yinyang(
+    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+):
+    """One run of Lloyd's algorithm with Yinyang's group bounds (same
+    arguments and results as :func:`_kmeans_single_lloyd`, bit for bit).
+
+    Keeps one float32 lower bound per sample and group of centres
+    (``n_clusters // 10`` groups): ``4 * n_samples * n_groups`` extra bytes.
+    """
+    return _kmeans_single(
+        X, sample_weight, centers_init, max_iter, verbose, tol, pruning="yinyang"
+    )
+
+
+def _yinyang_groups(centers, n_groups, n_iter=5):
+    """Split the centres into groups by a few Lloyd iterations on the centres.
+
+    Ding et al. (2015), section 3.1: the groups are formed once, from the
+    initial centres, and kept. Deterministic: the group seeds are centres
+    spread evenly through the index range.
+
+    Returns
+    -------
+    group_start : ndarray of shape (n_groups + 1,), int64
+    group_members : ndarray of shape (n_clusters,), int64
+    """
+    C = np.asarray(centers, dtype=np.float64)
+    k = C.shape[0]
+    seeds = C[np.linspace(0, k - 1, n_groups).astype(np.int64)]
+    for _ in range(n_iter):
+        dist = ((C[:, None, :] - seeds[None, :, :]) ** 2).sum(axis=2)
+        group = dist.argmin(axis=1)
+        for g in range(seeds.shape[0]):
+            if np.any(group == g):
+                seeds[g] = C[group == g].mean(axis=0)
+    used = np.unique(group)
+    members = [np.flatnonzero(group == g) for g in used]
+    group_start = np.zeros(len(members) + 1, dtype=np.int64)
+    group_start[1:] = np.cumsum([len(m) for m in members])
+    return group_start, np.concatenate(members).astype(np.int64)
+
+
+#: Largest bound matrix (bytes) ``algorithm="elkan"`` allocates before it
+#: falls back to Hamerly's bounds.
+ELKAN_MAX_BOUND_BYTES = 1 << 30
+
+
+def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruning):
+    """The Lloyd loop shared by every variant; ``pruning`` picks the step kernel."""
+    n_samples, n_features = X.shape
+    n_clusters = centers_init.shape[0]
+    n_blocks = _assign.n_row_blocks(n_samples, n_clusters, n_features)
+
+    # Buffers allocated once; the loop swaps centres instead of reallocating.
+    centers = np.array(centers_init, dtype=X.dtype, order="C")
+    centers_new = np.empty_like(centers)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    block_sums = np.empty((n_blocks, n_clusters, n_features), dtype=np.float64)
+    block_weights = np.empty((n_blocks, n_clusters), dtype=np.float64)
+    block_inertia = np.empty(n_blocks, dtype=np.float64)
+    block_changed = np.empty(n_blocks, dtype=np.int64)
+    sums = np.empty((n_clusters, n_features), dtype=np.float64)
+    weights = np.empty(n_clusters, dtype=np.float64)
+    if pruning is not None:
+        if pruning == "elkan":
+            lower = np.zeros((n_samples, n_clusters), dtype=np.float32)
+            center_half = np.zeros((n_clusters, n_clusters), dtype=np.float64)
+        elif pruning == "yinyang":
+            group_start, group_members = _yinyang_groups(
+                centers, max(1, n_clusters // 10)
+            )
+            lower = np.zeros((n_samples, group_start.shape[0] - 1), dtype=np.float32)
+        else:
+            lower = np.zeros(n_samples, dtype=np.float64)
+        drift = np.zeros(n_clusters, dtype=np.float64)
+        half_sep = np.zeros(n_clusters, dtype=np.float64)
+        block_n_dist = np.empty(n_blocks, dtype=np.int64)
+    history = FitHistory()
+
+    strict_convergence = False
+    for i in range(max_iter):
+        t0 = time.perf_counter()
+        if pruning == "hamerly":
+            _pruned.hamerly_step(
+                X,
+                sample_weight,
+                centers,
+                drift,
+                half_sep,
+                labels,
+                lower,
+                block_sums,
+                block_weights,
+                block_inertia,
+                block_changed,
+                block_n_dist,
+            )
+            n_distances = int(block_n_dist.sum())
+        elif pruning == "yinyang":
+            _pruned.yinyang_step(
+                X,
+                sample_weight,
+                centers,
+                drift,
+                half_sep,
+                group_start,
+                group_members,
+                labels,
+                lower,
+                block_sums,
+                block_weights,
+                block_inertia,
+                block_changed,
+                block_n_dist,
+            )
+            n_distances = int(block_n_dist.sum())
+        elif pruning == "elkan":
+            _pruned.elkan_step(
+                X,
+                sample_weight,
+                centers,
+                drift,
+                half_sep,
+                center_half,
+                labels,
+                lower,
+                block_sums,
+                block_weights,
+                block_inertia,
+                block_changed,
+                block_n_dist,
+            )
+            n_distances = int(block_n_dist.sum())
+        else:
+            _assign.lloyd_step(
+                X,
+                sample_weight,
+                centers,
+                labels,
+                block_sums,
+                block_weights,
+                block_inertia,
+                block_changed,
+            )
+            n_distances = n_samples * n_clusters
+        _assign.reduce_blocks(block_sums, block_weights, sums, weights)
+        n_changed = int(block_changed.sum())
+        inertia = float(_assign.sum_serial(block_inertia))
+
+        empty = np.flatnonzero(weights == 0)
+        relocated = False
+        if empty.size:
+            relocated = _relocate_empty_clusters(
+                X, sample_weight, centers, labels, sums, weights, empty
+            )
+        _average_centers(sums, weights, centers_new)
+        diff = centers_new.astype(np.float64) - centers
+        center_shift_tot = float(np.sum(diff * diff))
+        if pruning is not None:
+            _pruned.center_geometry(centers, centers_new, drift, half_sep)
+        if pruning == "elkan":
+            _pruned.center_half_distances(centers_new, center_half)
+
+        history.append(
+            inertia=inertia,
+            center_shift=center_shift_tot,
+            n_changed=n_changed,
+            n_empty=int(empty.size) if relocated else 0,
+            n_distances=n_distances,
+            time_s=time.perf_counter() - t0,
+        )
+        if verbose:
+            print(f"Iteration {i}, inertia {inertia}.")  # noqa: T201
+
+        centers, centers_new = centers_new, centers
+
+        # Unchanged labels mean unchanged centres, unless a relocation moved
+        # one: then the labels are stale and the E-step below must run.
+        if n_changed == 0 and not relocated:
+            if verbose:
+                print(f"Converged at iteration {i}: strict convergence.")  # noqa: T201
+            strict_convergence = True
+            break
+        if center_shift_tot <= tol:
+            if verbose:
+                print(  # noqa: T201
+                    f"Converged at iteration {i}: center shift "
+                    f"{center_shift_tot} within tolerance {tol}."
+                )
+            break
+
+    if strict_convergence:
+        # The centres are exactly the ones the labels were computed against.
+        return labels, inertia, centers, i + 1, history
+    # Rerun the E-step so that the labels match the returned centres.
+    labels, inertia = _labels_inertia(X, sample_weight, centers)
+    return labels, inertia, centers, i + 1, history
+
+
+def _auto_algorithm(n_samples, n_features, n_clusters):
+    """The variant ``algorithm="auto"`` runs for this shape.
+
+    From the table in ``docs/algorithms.md`` (n = 10^5, d in {2, 8, 32, 128},
+    k in {8, 64, 256}, separated and overlapping blobs): plain Lloyd wins
+    for few centres in few dimensions, where bounds save little and cost a
+    distance per row; Elkan's per-centre bounds win in high dimension, where
+    each skipped distance is expensive, when its n x k bounds fit; Hamerly's
+    wins everywhere else.
+    """
+    if n_clusters < AUTO_MIN_CLUSTERS and n_features < AUTO_MIN_FEATURES:
+        return "lloyd"
+    if (
+        n_features >= AUTO_ELKAN_MIN_FEATURES
+        and 4 * n_samples * n_clusters <= ELKAN_MAX_BOUND_BYTES
+    ):
+        return "elkan"
+    return "hamerly"
+
+
+#: ``algorithm="auto"`` runs plain Lloyd below both of these.
+AUTO_MIN_CLUSTERS = 16
+AUTO_MIN_FEATURES = 32
+#: ``algorithm="auto"`` prefers Elkan's bounds from this many features.
+AUTO_ELKAN_MIN_FEATURES = 64
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """Whether two labelings are equal up to a permutation of the labels."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    mapping[labels1] = labels2
+    return bool(np.array_equal(mapping[labels1], labels2))
+
+
+# ---------------------------------------------------------------------------
+# Estimators
+
+
+class _BaseKMeans(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """Shared validation, initialisation and prediction for the K-means family."""
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def _check_params_vs_input(self, X, default_n_init=None):
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
+            )
+        self._tol = _tolerance(X, self.tol)
+
+        if self.n_init == "auto":
+            if isinstance(self.init, str) and self.init == "k-means++":
+                self._n_init = 1
+            elif isinstance(self.init, str) and self.init == "random":
+                self._n_init = default_n_init
+            elif callable(self.init):
+                self._n_init = default_n_init
+            else:  # array-like
+                self._n_init = 1
+        else:
+            self._n_init = self.n_init
+
+        if _is_arraylike_not_scalar(self.init) and self._n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only"
+                f" one init in {self.__class__.__name__} instead of "
+                f"n_init={self._n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._n_init = 1
+
+    def _validate_center_shape(self, X, centers, n_centroids=None):
+        if n_centroids is None:
+            n_centroids = self.n_clusters
+        if centers.shape[0] != n_centroids:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of clusters {n_centroids}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not "
+                f"match the number of features of the data {X.shape[1]}."
+            )
+
+    def _check_test_data(self, X):
+        return validate_data(
+            self, X, reset=False, dtype=[np.float64, np.float32], order="C"
+        )
+
+    def _check_sample_weight(self, sample_weight, X):
+        return _validate_sample_weight(sample_weight, X)
+
+    def _init_centroids(
+        self, X, init, random_state, sample_weight, init_size=None, n_centroids=None
+    ):
+        """Initial centres by ``init``; X is validated (and centred by fit)."""
+        n_samples = X.shape[0]
+        n_clusters = self.n_clusters if n_centroids is None else n_centroids
+
+        if init_size is not None and init_size < n_samples:
+            init_indices = random_state.randint(0, n_samples, init_size)
+            X = X[init_indices]
+            n_samples = X.shape[0]
+            sample_weight = sample_weight[init_indices]
+
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = _kmeans_plusplus(X, n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "random":
+            seeds = random_state.choice(
+                n_samples,
+                size=n_clusters,
+                replace=False,
+                p=sample_weight / sample_weight.sum(),
+            )
+            centers = X[seeds]
+        elif _is_arraylike_not_scalar(self.init):
+            centers = init
+        elif callable(init):
+            centers = init(X, n_clusters, random_state=random_state)
+            centers = check_array(centers, dtype=X.dtype, copy=False, order="C")
+            self._validate_center_shape(X, centers, n_centroids=n_clusters)
+        return np.ascontiguousarray(centers, dtype=X.dtype)
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Compute cluster centres and predict the cluster of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to cluster.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample; None means equal weights.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the cluster each sample belongs to.
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def predict(self, X):
+        """Index of the nearest centre for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Index of the cluster each sample belongs to.
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+        return _labels_inertia(
+            X, sample_weight, self._centers_for(X), return_inertia=False
+        )
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distance of each sample to every centre.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Euclidean distances, in the dtype of X.
+        """
+        self.fit(X, sample_weight=sample_weight)
+        return self._transform(self._check_test_data(X))
+
+    def transform(self, X):
+        """Distance of each sample to every cluster centre.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Euclidean distances, in the dtype of X.
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        return self._transform(X)
+
+    def _transform(self, X):
+        """Guts of transform method; no input validation."""
+        out = np.empty((X.shape[0], self.cluster_centers_.shape[0]), dtype=X.dtype)
+        if X.shape[0]:
+            with threads_for(out.size * X.shape[1]):
+                _assign.euclidean_to_centers(X, self._centers_for(X), out)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the K-means objective (inertia) of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``-sum_i w_i * min_j ||x_i - c_j||^2``.
+        """
+        check_is_fitted(self)
+        X = self._check_test_data(X)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        _, inertia = _labels_inertia(X, sample_weight, self._centers_for(X))
+        return -inertia
+
+    def _centers_for(self, X):
+        """Centres in the dtype of X (a float64 fit may predict float32 data)."""
+        return np.ascontiguousarray(self.cluster_centers_, dtype=X.dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class KMeans(_BaseKMeans):
+    """K-means clustering, a drop-in replacement for ``sklearn.cluster.KMeans``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters (and centres) to form.
+    init : {'k-means++', 'random'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        How the centres start: greedy k-means++ (:func:`kmeans_plusplus`),
+        ``n_clusters`` random rows, a callable
+        ``init(X, n_clusters, random_state)``, or explicit centres.
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different seeds; the run with the lowest inertia
+        is kept. 'auto' means 1 for 'k-means++' or an array and 10 for
+        'random' or a callable.
+    max_iter : int, default=300
+        Maximum number of iterations of one run.
+    tol : float, default=1e-4
+        Convergence tolerance on the total squared centre shift, relative
+        to the mean per-feature variance of X.
+    verbose : int, default=0
+        Print the inertia at each iteration.
+    random_state : int, RandomState instance or None, default=None
+        Seed for initialisation. The same seed gives the same result as
+        scikit-learn (up to floating-point ties) and the same bits whatever
+        the number of threads.
+    copy_x : bool, default=True
+        X is centred (its mean subtracted) for accuracy. If True, on a copy;
+        if False, in place, and the mean is added back before returning
+        (which may change X by rounding).
+    algorithm : {'lloyd', 'hamerly', 'elkan', 'yinyang', 'auto'}, default='lloyd'
+        K-means variant. Every variant is exact: from the same start it
+        produces the same labels, centres and iterations as Lloyd's
+        algorithm, bit for bit. 'lloyd' computes every point-to-centre
+        distance with a blocked kernel. 'hamerly' keeps one lower bound per
+        sample (8 bytes each) and skips the rows whose centre provably did
+        not change (Hamerly, 2010); it pays off when clusters are well
+        separated or k is large. 'elkan' keeps one float32 bound per sample
+        and centre (``4 * n * k`` bytes; above 1 GiB it uses Hamerly's
+        bounds instead) and skips centres one by one (Elkan, 2003).
+        'yinyang' keeps one float32 bound per sample and group of about ten
+        centres and searches only the groups it cannot rule out (Ding et
+        al., 2015). 'auto' picks by the shape of X (the
+        rule and the measurements behind it are in ``docs/algorithms.md``).
+        ``history_.n_distances`` records how many distances each iteration
+        computed.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centres, in the dtype of the training data.
+    labels_ : ndarray of shape (n_samples,)
+        Label of each training sample, consistent with ``cluster_centers_``.
+    inertia_ : float
+        Weighted sum of squared distances of samples to their closest centre.
+    n_iter_ : int
+        Number of iterations of the best run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    history_ : FitHistory
+        Per-iteration record of the best run: inertia, centre shift, rows
+        that changed cluster, empty-cluster relocations, distances computed
+        and time.
+
+    See Also
+    --------
+    kmeans_plusplus : The seeding used by ``init='k-means++'``.
+    k_means : Functional form.
+
+    Notes
+    -----
+    Lloyd's algorithm (S. Lloyd, "Least squares quantization in PCM", IEEE
+    Trans. Inf. Theory 28(2), 1982) alternates an assignment step and a
+    centre update until the labels stop changing (strict convergence) or the
+    centres move by less than ``tol``. A cluster left empty takes the row
+    farthest from its centre. Unlike scikit-learn (its issue #34074), when a
+    relocation happens in the last iteration the labels are recomputed, so
+    ``labels_`` and ``inertia_`` always match ``cluster_centers_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmint import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> km.labels_
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> km.predict([[0, 0], [12, 3]])
+    array([1, 0], dtype=int32)
+    >>> km.cluster_centers_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseKMeans._parameter_constraints,
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd", "elkan", "hamerly", "yinyang", "auto"})],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    def _check_params_vs_input(self, X):
+        super()._check_params_vs_input(X, default_n_init=10)
+        self._algorithm = self.algorithm
+        if self._algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single "
+                "cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._algorithm = "lloyd"
+
+    def _single_run(self, X=None):
+        """The driver for ``self._algorithm`` (``"auto"`` resolved on X's shape)."""
+        algorithm = self._algorithm
+        if algorithm == "auto":
+            algorithm = _auto_algorithm(X.shape[0], X.shape[1], self.n_clusters)
+        if algorithm == "hamerly":
+            return _kmeans_single_hamerly
+        if algorithm == "elkan":
+            return _kmeans_single_elkan
+        if algorithm == "yinyang":
+            return _kmeans_single_yinyang
+        return _kmeans_single_lloyd
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. float32 stays float32; anything else becomes
+            float64. Converted to C order (a copy if it is not).
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample. Not used for initialisation
+            when ``init`` is a callable or an array.
+
+        Returns
+        -------
+        self : KMeans
+            Fitted estimator.
+        """
+        self._validate_params()
+        X = validate_data(
+            self,
+            X,
+            dtype=[np.float64, np.float32],
+            order="C",
+            copy=self.copy_x,
+        )
+        self._check_params_vs_input(X)
+        random_state = check_random_state(self.random_state)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        _check_positive_total_weight(sample_weight)
+
+        init = self.init
+        init_is_array_like = _is_arraylike_not_scalar(init)
+        if init_is_array_like:
+            init = check_array(init, dtype=X.dtype, copy=True, order="C")
+            self._validate_center_shape(X, init)
+
+        # Subtract the mean for more accurate distance computations.
+        X_mean = X.mean(axis=0)
+        X -= X_mean
+        if init_is_array_like:
+            init -= X_mean
+
+        kmeans_single = self._single_run(X)
+        best_inertia, best_labels = None, None
+        try:
+            # Small problems run on one thread (same bits, less overhead).
+            with threads_for(X.shape[0] * X.shape[1] * self.n_clusters):
+                for _ in range(self._n_init):
+                    centers_init = self._init_centroids(
+                        X,
+                        init=init,
+                        random_state=random_state,
+                        sample_weight=sample_weight,
+                    )
+                    if self.verbose:
+                        print("Initialization complete")  # noqa: T201
+                    labels, inertia, centers, n_iter_, history = kmeans_single(
+                        X,
+                        sample_weight,
+                        centers_init,
+                        max_iter=self.max_iter,
+                        verbose=self.verbose,
+                        tol=self._tol,
+                    )
+                    # A new run wins only with a lower inertia and a different
+                    # clustering (same clustering, permuted, can differ by rounding).
+                    if best_inertia is None or (
+                        inertia < best_inertia
+                        and not _is_same_clustering(
+                            labels, best_labels, self.n_clusters
+                        )
+                    ):
+                        best_labels = labels
+                        best_centers = centers
+                        best_inertia = inertia
+                        best_n_iter = n_iter_
+                        best_history = history
+        finally:
+            if not self.copy_x:
+                X += X_mean
+        best_centers += X_mean
+
+        distinct_clusters = len(np.unique(best_labels))
+        if distinct_clusters < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct_clusters}) found smaller "
+                f"than n_clusters ({self.n_clusters}). Possibly due to duplicate "
+                "points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+        self.cluster_centers_ = best_centers
+        self._n_features_out = self.cluster_centers_.shape[0]
+        self.labels_ = best_labels
+        self.inertia_ = best_inertia
+        self.n_iter_ = best_n_iter
+        self.history_ = best_history
+        return self
+
+
+def k_means(
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    init="k-means++",
+    n_init="auto",
+    max_iter=300,
+    verbose=False,
+    tol=1e-4,
+    random_state=None,
+    copy_x=True,
+    algorithm="lloyd",
+    return_n_iter=False,
+):
+    """Perform K-means clustering (functional form of :class:`KMeans`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The observations to cluster.
+    n_clusters : int
+        The number of clusters.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each observation.
+    init, n_init, max_iter, verbose, tol, random_state, copy_x, algorithm
+        As for :class:`KMeans`.
+    return_n_iter : bool, default=False
+        Whether to also return the number of iterations.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+        Centres found at the last iteration.
+    label : ndarray of shape (n_samples,)
+        Index of the centre each observation is closest to.
+    inertia : float
+        Sum of squared distances to the closest centre.
+    best_n_iter : int
+        Iterations of the best run; only with ``return_n_iter=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmint import k_means
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centers, labels, inertia = k_means(X, n_clusters=2, random_state=0)
+    >>> float(inertia)
+    16.0
+    """
+    est = KMeans(
+        n_clusters=n_clusters,
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        verbose=verbose,
+        tol=tol,
+        random_state=random_state,
+        copy_x=copy_x,
+        algorithm=algorithm,
+    ).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_
