@@ -189,7 +189,7 @@ def init_centers(X: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
 
 
 def _segmint_fit(algorithm: str) -> Callable[..., FitResult]:
-    def fit(X, init_centers, max_iter, tol):
+    def fit(X, init_centers, max_iter, tol, copy_x=True):
         from segmint.kmeans import KMeans
 
         km = KMeans(
@@ -199,6 +199,7 @@ def _segmint_fit(algorithm: str) -> Callable[..., FitResult]:
             max_iter=max_iter,
             tol=tol,
             algorithm=algorithm,
+            copy_x=copy_x,
         ).fit(X)
         return FitResult(
             km.labels_, km.cluster_centers_, float(km.inertia_), int(km.n_iter_)
@@ -217,7 +218,7 @@ def _segmint_probe(algorithm: str) -> Callable[[], None]:
 
 
 def _sklearn_fit(algorithm: str) -> Callable[..., FitResult]:
-    def fit(X, init_centers, max_iter, tol):
+    def fit(X, init_centers, max_iter, tol, copy_x=True):
         from sklearn.cluster import KMeans
 
         km = KMeans(
@@ -227,6 +228,7 @@ def _sklearn_fit(algorithm: str) -> Callable[..., FitResult]:
             max_iter=max_iter,
             tol=tol,
             algorithm=algorithm,
+            copy_x=copy_x,
         ).fit(X)
         return FitResult(
             km.labels_, km.cluster_centers_, float(km.inertia_), int(km.n_iter_)
@@ -236,7 +238,7 @@ def _sklearn_fit(algorithm: str) -> Callable[..., FitResult]:
     return fit
 
 
-def faiss_fit(X, init_centers, max_iter, tol=None) -> FitResult:
+def faiss_fit(X, init_centers, max_iter, tol=None, copy_x=True) -> FitResult:
     """faiss-cpu K-means on every point, from ``init_centers``.
 
     faiss computes in float32 (float64 input is converted inside the timed

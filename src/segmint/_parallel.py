@@ -10,8 +10,8 @@ never the answer.
 from contextlib import contextmanager
 
 #: Below this many point-centre-feature operations (n * k * d) one thread
-#: is faster than two: about a millisecond of work.
-PARALLEL_MIN_WORK = 2_000_000
+#: is faster than two: about a tenth of a millisecond of work.
+PARALLEL_MIN_WORK = 250_000
 
 
 @contextmanager

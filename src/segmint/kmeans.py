@@ -113,11 +113,26 @@ class FitHistory:
 # Private drivers: they assume validated, C-contiguous float32/float64 input.
 
 
+#: Rows per block when computing the variance, so that no temporary of
+#: X's size is made (``np.var`` would allocate ``X - mean``).
+_VAR_BLOCK_ELEMENTS = 1 << 22
+
+
 def _tolerance(X, tol):
-    """Absolute tolerance: ``tol`` times the mean per-feature variance of X."""
+    """Absolute tolerance: ``tol`` times the mean per-feature variance of X.
+
+    Computed in float64, block by block, with O(block) extra memory.
+    """
     if tol == 0:
         return 0
-    return np.mean(np.var(X, axis=0)) * tol
+    n_samples, n_features = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    block = max(1, _VAR_BLOCK_ELEMENTS // max(1, n_features))
+    sq = np.zeros(n_features)
+    for start in range(0, n_samples, block):
+        diff = X[start : start + block] - mean
+        sq += np.einsum("ij,ij->j", diff, diff)
+    return float(np.mean(sq / n_samples)) * tol
 
 
 def _labels_inertia(X, sample_weight, centers, return_inertia=True):
