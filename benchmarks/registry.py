@@ -188,9 +188,14 @@ def init_centers(X: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
 # kmeans_fit callables
 
 
-def _segmint_fit(algorithm: str) -> Callable[..., FitResult]:
+def _estimator_fit(library: str, algorithm: str) -> Callable[..., FitResult]:
+    """A fit from given centres with ``library``'s KMeans (segmint or sklearn)."""
+
     def fit(X, init_centers, max_iter, tol, copy_x=True):
-        from segmint.kmeans import KMeans
+        if library == "segmint":
+            from segmint.kmeans import KMeans
+        else:
+            from sklearn.cluster import KMeans
 
         km = KMeans(
             n_clusters=init_centers.shape[0],
@@ -205,8 +210,16 @@ def _segmint_fit(algorithm: str) -> Callable[..., FitResult]:
             km.labels_, km.cluster_centers_, float(km.inertia_), int(km.n_iter_)
         )
 
-    fit.__name__ = f"segmint_{algorithm}"
+    fit.__name__ = f"{library}_{algorithm}"
     return fit
+
+
+def _segmint_fit(algorithm: str) -> Callable[..., FitResult]:
+    return _estimator_fit("segmint", algorithm)
+
+
+def _sklearn_fit(algorithm: str) -> Callable[..., FitResult]:
+    return _estimator_fit("sklearn", algorithm)
 
 
 def _segmint_probe(algorithm: str) -> Callable[[], None]:
@@ -215,27 +228,6 @@ def _segmint_probe(algorithm: str) -> Callable[[], None]:
         _segmint_fit(algorithm)(X, init_centers(X, 2), 3, 0.0)
 
     return probe
-
-
-def _sklearn_fit(algorithm: str) -> Callable[..., FitResult]:
-    def fit(X, init_centers, max_iter, tol, copy_x=True):
-        from sklearn.cluster import KMeans
-
-        km = KMeans(
-            n_clusters=init_centers.shape[0],
-            init=init_centers,
-            n_init=1,
-            max_iter=max_iter,
-            tol=tol,
-            algorithm=algorithm,
-            copy_x=copy_x,
-        ).fit(X)
-        return FitResult(
-            km.labels_, km.cluster_centers_, float(km.inertia_), int(km.n_iter_)
-        )
-
-    fit.__name__ = f"sklearn_{algorithm}"
-    return fit
 
 
 def faiss_fit(X, init_centers, max_iter, tol=None, copy_x=True) -> FitResult:

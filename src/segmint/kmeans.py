@@ -516,21 +516,24 @@ class _BaseKMeans(
     }
 
     def _check_params_vs_input(self, X, default_n_init=None):
+        self._check_n_samples(X)
+        self._tol = _tolerance(X, self.tol)
+        self._resolve_n_init(default_n_init)
+
+    def _check_n_samples(self, X):
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
             )
-        self._tol = _tolerance(X, self.tol)
 
+    def _resolve_n_init(self, default_n_init):
+        """``self._n_init`` from ``n_init``: 'auto' is 1 for k-means++ or an
+        array and ``default_n_init`` otherwise; an explicit array forces 1."""
         if self.n_init == "auto":
-            if isinstance(self.init, str) and self.init == "k-means++":
-                self._n_init = 1
-            elif isinstance(self.init, str) and self.init == "random":
-                self._n_init = default_n_init
-            elif callable(self.init):
-                self._n_init = default_n_init
-            else:  # array-like
-                self._n_init = 1
+            fixed = _is_arraylike_not_scalar(self.init) or (
+                isinstance(self.init, str) and self.init == "k-means++"
+            )
+            self._n_init = 1 if fixed else default_n_init
         else:
             self._n_init = self.n_init
 
@@ -540,7 +543,7 @@ class _BaseKMeans(
                 f" one init in {self.__class__.__name__} instead of "
                 f"n_init={self._n_init}.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             self._n_init = 1
 

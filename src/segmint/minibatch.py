@@ -540,31 +540,12 @@ class MiniBatchKMeans(_BaseKMeans):
     def _check_params_vs_input(self, X, releaser=None):
         # As _BaseKMeans, except that the tolerance's variance is streamed:
         # X may be a memory map larger than RAM.
-        if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
-            )
+        self._check_n_samples(X)
         self._tol = 0.0
         if self.tol > 0:
             releaser = releaser or _PageReleaser(None, X)
             self._tol = _mean_variance_streamed(X, releaser) * self.tol
-
-        if self.n_init == "auto":
-            fixed = _is_arraylike_not_scalar(self.init) or (
-                isinstance(self.init, str) and self.init == "k-means++"
-            )
-            self._n_init = 1 if fixed else 3
-        else:
-            self._n_init = self.n_init
-        if _is_arraylike_not_scalar(self.init) and self._n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only"
-                f" one init in {self.__class__.__name__} instead of "
-                f"n_init={self._n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            self._n_init = 1
+        self._resolve_n_init(default_n_init=3)
 
         self._batch_size = min(self.batch_size, X.shape[0])
         self._init_size = self.init_size
