@@ -68,9 +68,8 @@ def naive_step(X, indices, w, centers, counts):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("kernel", ["minibatch_step", "minibatch_step_serial"])
 @pytest.mark.parametrize("shape", [(1, 3, 1), (700, 5, 7), (3000, 17, 40)])
-def test_kernel_matches_numpy(dtype, kernel, shape, global_random_seed):
+def test_kernel_matches_numpy(dtype, shape, global_random_seed):
     batch, d, k = shape
     rng = np.random.default_rng(global_random_seed)
     X = rng.normal(size=(5000, d)).astype(dtype)
@@ -85,7 +84,7 @@ def test_kernel_matches_numpy(dtype, kernel, shape, global_random_seed):
     bufs = mb_module._StepBuffers(batch, k, d)
     new = np.empty_like(centers)
     got_counts = counts.copy()
-    getattr(mb_kernels, kernel)(
+    mb_kernels.minibatch_step(
         X,
         indices,
         w,
@@ -377,7 +376,7 @@ def test_predict_chunks_outputs(tmp_path):
 # threads, dtypes, memmaps
 
 
-@pytest.mark.parametrize("batch_size", [1024, 40000])  # serial and parallel steps
+@pytest.mark.parametrize("batch_size", [1024, 40000])  # one-thread and parallel steps
 def test_same_bits_at_one_and_two_threads(batch_size):
     X = blobs(50000, 16, 8, 0, np.float32)
     assert (batch_size * 8 * 16 >= mb_module._PARALLEL_MIN_WORK) == (batch_size > 1024)

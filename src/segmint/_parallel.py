@@ -15,15 +15,18 @@ PARALLEL_MIN_WORK = 250_000
 
 
 @contextmanager
-def threads_for(work):
+def threads_for(work, min_work=None):
     """Limit Numba to one thread inside the block when ``work`` is small.
 
     Parameters
     ----------
     work : int
         Size of the job, e.g. ``n_samples * n_clusters * n_features``.
+    min_work : int, default=None
+        Threshold below which one thread is used; ``None`` means
+        ``PARALLEL_MIN_WORK``.
     """
-    if work >= PARALLEL_MIN_WORK:
+    if work >= (PARALLEL_MIN_WORK if min_work is None else min_work):
         yield
         return
     import numba

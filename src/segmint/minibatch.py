@@ -14,10 +14,8 @@ import mmap
 import os
 import time
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
-import numba
 import numpy as np
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval
@@ -31,6 +29,7 @@ from sklearn.utils.validation import (
 from segmint._config import CHUNK_SIZE
 from segmint._kernels import assign as _assign
 from segmint._kernels import minibatch as _mb
+from segmint._parallel import threads_for
 from segmint.kmeans import _BaseKMeans, _labels_inertia
 from segmint.seeding import _check_positive_total_weight
 
@@ -54,27 +53,6 @@ _MAPPED_BUDGET = 128 << 20
 #: 2 MiB on current kernels; measured 1.5 MiB per random row here), not one
 #: page, so random reads through a map are charged this much each.
 _MAPPED_PER_FAULT = 2 << 20
-
-
-@contextmanager
-def _serial_if_small(work):
-    """Run Numba's parallel kernels on one thread when ``work`` is small.
-
-    Every kernel gives the same bits at any thread count, so this only
-    changes speed: waking threads for a few thousand rows costs more than the
-    rows, and on a shared machine a descheduled thread can stall a parallel
-    region for milliseconds (measured: k-means++ on 3072 x 16 rows took
-    ~180 ms on 2 busy cores, ~20 ms on one).
-    """
-    if work >= _PARALLEL_MIN_WORK:
-        yield
-        return
-    previous = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 # ---------------------------------------------------------------------------
@@ -365,27 +343,23 @@ class _StepBuffers:
         self.block_weights = np.empty((n_blocks, n_clusters))
         self.block_inertia = np.empty(n_blocks)
         self.result = np.empty(4)
-        work = batch_size * n_clusters * n_features
-        self.kernel = (
-            _mb.minibatch_step
-            if work >= _PARALLEL_MIN_WORK
-            else _mb.minibatch_step_serial
-        )
+        self.work = batch_size * n_clusters * n_features
 
     def step(self, X, indices, sample_weight, centers, centers_new, counts):
-        self.kernel(
-            X,
-            indices,
-            sample_weight,
-            centers,
-            centers_new,
-            counts,
-            self.labels,
-            self.block_sums,
-            self.block_weights,
-            self.block_inertia,
-            self.result,
-        )
+        with threads_for(self.work, _PARALLEL_MIN_WORK):
+            _mb.minibatch_step(
+                X,
+                indices,
+                sample_weight,
+                centers,
+                centers_new,
+                counts,
+                self.labels,
+                self.block_sums,
+                self.block_weights,
+                self.block_inertia,
+                self.result,
+            )
         return self.result
 
 
@@ -786,7 +760,7 @@ class MiniBatchKMeans(_BaseKMeans):
                 sample_weight_init = sample_weight[init_indices]
             else:
                 X_init, sample_weight_init = X, sample_weight
-            with _serial_if_small(init_work):
+            with threads_for(init_work, _PARALLEL_MIN_WORK):
                 cluster_centers = self._init_centroids(
                     X_init,
                     init=init,
@@ -927,7 +901,9 @@ class MiniBatchKMeans(_BaseKMeans):
         if not hasattr(self, "cluster_centers_"):
             self._check_params_vs_input(X)
             init = self._validate_init(X)
-            with _serial_if_small(self._init_size * self.n_clusters * X.shape[1]):
+            with threads_for(
+                self._init_size * self.n_clusters * X.shape[1], _PARALLEL_MIN_WORK
+            ):
                 centers = self._init_centroids(
                     X,
                     init=init,
@@ -952,7 +928,7 @@ class MiniBatchKMeans(_BaseKMeans):
         self._step(X, indices, sample_weight, centers, centers, self._random_state)
 
         if compute_labels:
-            with _serial_if_small(work):
+            with threads_for(work, _PARALLEL_MIN_WORK):
                 self.labels_, self.inertia_ = _labels_inertia(X, sample_weight, centers)
         self.n_steps_ += 1
         self.counts_ = self._counts

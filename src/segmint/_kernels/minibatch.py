@@ -237,54 +237,6 @@ def minibatch_step(
     )
 
 
-@njit(**JIT_KW)
-def minibatch_step_serial(
-    X,  # IN (n_samples, n_features) float32/float64
-    indices,  # IN (batch_size,) int64
-    sample_weight,  # IN (batch_size,) dtype of X
-    centers,  # IN (n_clusters, n_features) dtype of X
-    centers_new,  # OUT (n_clusters, n_features) dtype of X
-    counts,  # IN/OUT (n_clusters,) float64
-    labels,  # OUT (batch_size,) int32
-    block_sums,  # scratch (n_blocks, n_clusters, n_features) float64
-    block_weights,  # scratch (n_blocks, n_clusters) float64
-    block_inertia,  # scratch (n_blocks,) float64
-    result,  # OUT (4,) float64
-):
-    """:func:`minibatch_step` on one thread, for small batches.
-
-    The same blocks, combined in the same order, so the result is identical
-    bit for bit; it only saves the cost of waking threads, which exceeds the
-    work of a default batch of 1024 rows on a busy machine.
-    """
-    n_blocks = block_sums.shape[0]
-    n_clusters, n_features = centers.shape
-    n_chunks = (indices.shape[0] + CHUNK_SIZE - 1) // CHUNK_SIZE
-    per_block = (n_chunks + n_blocks - 1) // n_blocks
-    centers_t = np.empty((n_features, n_clusters), dtype=centers.dtype)
-    half = np.empty(n_clusters, dtype=centers.dtype)
-    _prepare_centers(centers, centers_t, half)
-    for b in range(n_blocks):
-        lo = b * per_block
-        hi = min(n_chunks, lo + per_block)
-        block_inertia[b] = _assign_block(
-            X,
-            indices,
-            sample_weight,
-            centers,
-            centers_t,
-            half,
-            lo,
-            hi,
-            labels,
-            block_sums[b],
-            block_weights[b],
-        )
-    _update_centers(
-        centers, block_sums, block_weights, block_inertia, centers_new, counts, result
-    )
-
-
 #: ``ssize_t pread(int fd, void *buf, size_t count, off_t offset)`` from the C
 #: library, resolved by name when the kernel is linked (so the compiled kernel
 #: can be cached). The buffer pointer is passed as an address (``uintp``),
