@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit, prange
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
+from segmint._kernels import _simd
 
 #: Upper bound on the number of partial-sum slots used by the Lloyd step. A
 #: slot holds one (k, d) float64 block, so the bound keeps the buffer small
@@ -43,90 +44,55 @@ def n_row_blocks(n_samples, n_clusters, n_features):
     return int(max(1, min(n_chunks, MAX_BLOCKS, by_budget)))
 
 
-#: Most rows labelled together by the vectorised nearest-centre loop: 64
-#: rows are 16 AVX2 vectors of float64, enough to hide loop overhead. Wide
-#: rows use fewer (``_row_tile``) so that the transposed tile stays in L1.
-ROW_TILE = 64
-
-#: Bytes of the transposed row tile, sized to a 32 KiB L1 data cache
-#: (measured: 64 rows x 128 float64 features ran 1.6x slower than 32 rows).
-TILE_BYTES = 32768
-
-
-@njit(**JIT_KW)
-def _row_tile(n_padded_features, itemsize):
-    """Rows per tile: ``ROW_TILE``, fewer for wide rows (multiple of 8, >= 8)."""
-    rows = TILE_BYTES // (n_padded_features * itemsize)
-    return max(8, min(ROW_TILE, rows // 8 * 8))
-
-
 #: Unit roundoff of float64.
 _U64 = 2.0**-53
 
 
-@njit(**JIT_KW)
+@njit(inline="always", **JIT_KW)
 def _sq_dist_row(X, i, centers, j):
     """Squared distance between row ``i`` of X and centre ``j``, in float64.
 
     This is the reference distance of every kernel: labels are the argmin of
     this value (lowest index on ties) whichever fast path found them, which is
     what makes the pruned variants agree bit for bit with plain Lloyd. Four
-    interleaved partial sums, combined in a fixed order, break the add chain's
-    latency without depending on the compiler.
+    interleaved partial sums, combined in a fixed order
+    (:func:`~segmint._kernels._simd.sq_dist`), so the value depends on the
+    data alone.
     """
-    n_features = X.shape[1]
-    x = X[i]
-    c = centers[j]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    f4 = n_features - n_features % 4
-    for f in range(0, f4, 4):
-        t0 = np.float64(x[f]) - np.float64(c[f])
-        t1 = np.float64(x[f + 1]) - np.float64(c[f + 1])
-        t2 = np.float64(x[f + 2]) - np.float64(c[f + 2])
-        t3 = np.float64(x[f + 3]) - np.float64(c[f + 3])
-        s0 += t0 * t0
-        s1 += t1 * t1
-        s2 += t2 * t2
-        s3 += t3 * t3
-    for f in range(f4, n_features):
-        t0 = np.float64(x[f]) - np.float64(c[f])
-        s0 += t0 * t0
-    return (s0 + s1) + (s2 + s3)
+    return _simd.sq_dist(X, i, centers, j)
 
 
 @njit(**JIT_KW)
 def _pad_centers(centers):
-    """Centres padded for :func:`_nearest_tile`, their half squared norms, max norm.
+    """Centres laid out for :func:`~segmint._kernels._simd.nearest_rows`.
 
     Returns
     -------
-    padded : ndarray of shape (ceil4(n_clusters), ceil4(n_features)), dtype of centres
-        Zero-padded copy (whole blocks of four centres and four features).
-    half : ndarray of shape (ceil4(n_clusters),), dtype of centres
+    ct : ndarray of shape (n_features, kp), dtype of centres
+        Transposed, zero-padded to ``kp`` centres, a multiple of the SIMD
+        centre block (8 float64 or 16 float32).
+    half : ndarray of shape (kp,), dtype of centres
         ``0.5 ||c_j||^2``; ``inf`` for the padding centres, which never win.
     cmax : float
         Largest ``||c_j||``, in float64, for the rounding-error bound.
     """
     n_clusters, n_features = centers.shape
-    k4 = (n_clusters + 3) // 4 * 4
-    d4 = max(4, (n_features + 3) // 4 * 4)
-    padded = np.zeros((k4, d4), dtype=centers.dtype)
-    half = np.full(k4, np.inf, dtype=centers.dtype)
+    block = 2 * (_simd.VECTOR_BYTES // centers.itemsize)
+    kp = max(1, -(-n_clusters // block)) * block
+    ct = np.zeros((n_features, kp), dtype=centers.dtype)
+    half = np.full(kp, np.inf, dtype=centers.dtype)
     cmax2 = 0.0
     for j in range(n_clusters):
         s = centers.dtype.type(0)
         s64 = 0.0
         for f in range(n_features):
             c = centers[j, f]
-            padded[j, f] = c
+            ct[f, j] = c
             s += c * c
             s64 += np.float64(c) * np.float64(c)
         half[j] = 0.5 * s
         cmax2 = max(cmax2, s64)
-    return padded, half, np.sqrt(cmax2)
+    return ct, half, np.sqrt(cmax2)
 
 
 @njit(**JIT_KW)
@@ -141,24 +107,21 @@ def _nearest_chunk(
     rows,  # IN (m_max,) int64: row indices to label
     m,  # IN: number of valid entries in rows
     centers,  # IN (n_clusters, n_features)
-    padded,  # IN (k4, d4) padded centres from _pad_centers
-    half,  # IN (k4,) 0.5 ||c||^2 of the padded centres, dtype of X
+    ct,  # IN (n_features, kp) transposed padded centres from _pad_centers
+    half,  # IN (kp,) 0.5 ||c||^2 of the padded centres, dtype of X
     cmax,  # IN float: max ||c_j||
-    xt,  # scratch (d4, ROW_TILE) dtype of X
-    v,  # scratch (4, ROW_TILE) dtype of X
-    best,  # scratch (ROW_TILE,) dtype of X
-    second,  # scratch (ROW_TILE,) dtype of X
-    labf,  # scratch (ROW_TILE,) dtype of X
+    best,  # scratch (CHUNK_SIZE + 4,) dtype of X
+    second,  # scratch (CHUNK_SIZE + 4,) dtype of X
+    labf,  # scratch (CHUNK_SIZE + 4,) dtype of X
+    xsq,  # scratch (CHUNK_SIZE + 4,) float64
     labels_out,  # OUT (m,) int32
     lower_out,  # OUT (m,) float64: lower bound, squared distance to 2nd nearest
 ):
     """Exact nearest centre of up to ``CHUNK_SIZE`` rows.
 
-    The rows are copied transposed into ``xt`` so that every loop runs over
-    rows, contiguous in memory, and vectorises: for each centre ``j`` the
-    value ``v = 0.5 ||c_j||^2 - x.c_j`` (which orders centres as the squared
-    distance does) is computed four features at a time, then folded into a
-    running best / second-best without branches.
+    Four rows at a time, :func:`~segmint._kernels._simd.nearest_rows` finds
+    the best and second-best value of ``v = 0.5 ||c_j||^2 - x.c_j`` (which
+    orders centres as the squared distance does) in a register tile.
 
     In float32 (and, rarely, float64) two centres can be so close to a row
     that rounding in ``v`` could swap them. The gap between the best and the
@@ -177,236 +140,50 @@ def _nearest_chunk(
     m : int
         Number of rows, at most ``CHUNK_SIZE``.
     centers : ndarray of shape (n_clusters, n_features), dtype of X
-    padded, half, cmax
+    ct, half, cmax
         From :func:`_pad_centers` applied to ``centers``.
-    xt, v, best, second, labf : ndarray, dtype of X
-        Scratch space (see signature comments).
+    best, second, labf : ndarray of shape (>= m + 4,), dtype of X
+        Scratch space.
+    xsq : ndarray of shape (>= m + 4,), float64
+        Scratch space (squared norms of the rows).
     labels_out : ndarray of shape (>= m,), int32
         Written: nearest centre of ``rows[i]``.
     lower_out : ndarray of shape (>= m,), float64
         Written: a lower bound on the squared distance from ``rows[i]`` to
         every centre but its nearest (``inf`` when there is one centre).
     """
-    tile = _row_tile(padded.shape[1], X.itemsize)
-    for t0 in range(0, m, tile):
-        _nearest_tile(
-            X,
-            rows[t0:],
-            min(tile, m - t0),
-            centers,
-            padded,
-            half,
-            cmax,
-            xt,
-            v,
-            best,
-            second,
-            labf,
-            labels_out[t0:],
-            lower_out[t0:],
-        )
-
-
-@njit(**JIT_KW)
-def _nearest_tile(
-    X,
-    rows,
-    m,
-    centers,
-    padded,
-    half,
-    cmax,
-    xt,
-    v,
-    best,
-    second,
-    labf,
-    labels_out,
-    lower_out,
-):
-    """:func:`_nearest_chunk` for at most ``ROW_TILE`` rows (same arguments)."""
+    if m == 0:
+        return
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
-    n_pad = padded.shape[1]
-    dt = X.dtype.type
-    zero = dt(0)
-    one = dt(1)
-    if n_features > 32:
-        # Wide rows: copy feature by feature (contiguous stores; the strided
-        # loads reuse the tile's cache lines). Row by row, every store lands
-        # on a new cache line: measured ~1.5x slower at d = 128.
-        for f in range(n_features):
-            xf = xt[f]
-            for i in range(m):
-                xf[i] = X[rows[i], f]
-    else:
-        for i in range(m):
-            r = rows[i]
-            for f in range(n_features):
-                xt[f, i] = X[r, f]
-    for f in range(n_features, n_pad):
-        for i in range(m):
-            xt[f, i] = zero
-    for i in range(m):
-        best[i] = np.inf
-        second[i] = np.inf
-        labf[i] = zero
-    v0 = v[0]
-    v1 = v[1]
-    v2 = v[2]
-    v3 = v[3]
-    last = n_pad - 4
-    # Four centres at a time, four features at a time: each loaded x feeds
-    # four products, and the last feature block is fused with the running
-    # minimum so that v never goes through memory when n_features <= 4.
-    for j in range(0, padded.shape[0], 4):
-        for f in range(0, last, 4):
-            a0 = padded[j, f]
-            a1 = padded[j, f + 1]
-            a2 = padded[j, f + 2]
-            a3 = padded[j, f + 3]
-            b0 = padded[j + 1, f]
-            b1 = padded[j + 1, f + 1]
-            b2 = padded[j + 1, f + 2]
-            b3 = padded[j + 1, f + 3]
-            c0 = padded[j + 2, f]
-            c1 = padded[j + 2, f + 1]
-            c2 = padded[j + 2, f + 2]
-            c3 = padded[j + 2, f + 3]
-            d0 = padded[j + 3, f]
-            d1 = padded[j + 3, f + 1]
-            d2 = padded[j + 3, f + 2]
-            d3 = padded[j + 3, f + 3]
-            x0 = xt[f]
-            x1 = xt[f + 1]
-            x2 = xt[f + 2]
-            x3 = xt[f + 3]
-            if f == 0:
-                for i in range(m):
-                    y0 = x0[i]
-                    y1 = x1[i]
-                    y2 = x2[i]
-                    y3 = x3[i]
-                    v0[i] = (a0 * y0 + a1 * y1) + (a2 * y2 + a3 * y3)
-                    v1[i] = (b0 * y0 + b1 * y1) + (b2 * y2 + b3 * y3)
-                    v2[i] = (c0 * y0 + c1 * y1) + (c2 * y2 + c3 * y3)
-                    v3[i] = (d0 * y0 + d1 * y1) + (d2 * y2 + d3 * y3)
-            else:
-                for i in range(m):
-                    y0 = x0[i]
-                    y1 = x1[i]
-                    y2 = x2[i]
-                    y3 = x3[i]
-                    v0[i] += (a0 * y0 + a1 * y1) + (a2 * y2 + a3 * y3)
-                    v1[i] += (b0 * y0 + b1 * y1) + (b2 * y2 + b3 * y3)
-                    v2[i] += (c0 * y0 + c1 * y1) + (c2 * y2 + c3 * y3)
-                    v3[i] += (d0 * y0 + d1 * y1) + (d2 * y2 + d3 * y3)
-        f = last
-        a0 = padded[j, f]
-        a1 = padded[j, f + 1]
-        a2 = padded[j, f + 2]
-        a3 = padded[j, f + 3]
-        b0 = padded[j + 1, f]
-        b1 = padded[j + 1, f + 1]
-        b2 = padded[j + 1, f + 2]
-        b3 = padded[j + 1, f + 3]
-        c0 = padded[j + 2, f]
-        c1 = padded[j + 2, f + 1]
-        c2 = padded[j + 2, f + 2]
-        c3 = padded[j + 2, f + 3]
-        d0 = padded[j + 3, f]
-        d1 = padded[j + 3, f + 1]
-        d2 = padded[j + 3, f + 2]
-        d3 = padded[j + 3, f + 3]
-        x0 = xt[f]
-        x1 = xt[f + 1]
-        x2 = xt[f + 2]
-        x3 = xt[f + 3]
-        ha = half[j]
-        hb = half[j + 1]
-        hc = half[j + 2]
-        hd = half[j + 3]
-        ja = dt(j)
-        jb = dt(j + 1)
-        jc = dt(j + 2)
-        jd = dt(j + 3)
-        if last == 0:
-            for i in range(m):
-                v0[i] = zero
-                v1[i] = zero
-                v2[i] = zero
-                v3[i] = zero
-        for i in range(m):
-            y0 = x0[i]
-            y1 = x1[i]
-            y2 = x2[i]
-            y3 = x3[i]
-            pa = (a0 * y0 + a1 * y1) + (a2 * y2 + a3 * y3)
-            pb = (b0 * y0 + b1 * y1) + (b2 * y2 + b3 * y3)
-            pc = (c0 * y0 + c1 * y1) + (c2 * y2 + c3 * y3)
-            pd = (d0 * y0 + d1 * y1) + (d2 * y2 + d3 * y3)
-            pa += v0[i]
-            pb += v1[i]
-            pc += v2[i]
-            pd += v3[i]
-            # 0.5 ||c||^2 - x.c orders centres as the squared distance does.
-            # Branch-free running minimum: conditional stores would compile
-            # to masked stores, several times slower than blends.
-            bb = best[i]
-            ss = second[i]
-            ll = labf[i]
-            val = ha - pa
-            ss = min(ss, max(bb, val))
-            lt = one if val < bb else zero
-            bb = min(bb, val)
-            ll = ll + (ja - ll) * lt
-            val = hb - pb
-            ss = min(ss, max(bb, val))
-            lt = one if val < bb else zero
-            bb = min(bb, val)
-            ll = ll + (jb - ll) * lt
-            val = hc - pc
-            ss = min(ss, max(bb, val))
-            lt = one if val < bb else zero
-            bb = min(bb, val)
-            ll = ll + (jc - ll) * lt
-            val = hd - pd
-            ss = min(ss, max(bb, val))
-            lt = one if val < bb else zero
-            bb = min(bb, val)
-            ll = ll + (jd - ll) * lt
-            best[i] = bb
-            second[i] = ss
-            labf[i] = ll
-
-    # v0 now holds ||x||^2 (in working precision; only the bound uses it).
-    for i in range(m):
-        v0[i] = zero
-    for f in range(n_features):
-        x0 = xt[f]
-        for i in range(m):
-            v0[i] = v0[i] + x0[i] * x0[i]
+    last = rows[m - 1]
+    for i0 in range(0, m, 4):
+        # A short last group repeats the chunk's last row; its extra results
+        # land in the scratch tail and are never read.
+        r0 = rows[i0]
+        r1 = rows[i0 + 1] if i0 + 1 < m else last
+        r2 = rows[i0 + 2] if i0 + 2 < m else last
+        r3 = rows[i0 + 3] if i0 + 3 < m else last
+        _simd.nearest_rows(X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq)
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
+    dt = X.dtype.type
     for i in range(m):
-        xx = np.float64(v0[i]) * (1.0 + g)
+        xx = xsq[i] * (1.0 + g)
         xn = np.sqrt(xx)
         # Error of each v (dot form, working precision) plus error of half the
         # reference squared distance; x4 to keep a safe margin on both.
-        err = 4.0 * (g * (cmax * cmax + xn * cmax) + g64 * (xn + cmax) ** 2)
+        err = 4.0 * (g * (cmax * cmax + xn * cmax) + g64 * (xn + cmax) * (xn + cmax))
         b = np.float64(best[i])
         s = np.float64(second[i])
         lower_out[i] = max(0.0, 2.0 * (s - err) + xx * (1.0 - 2.0 * g)) * (1.0 - g)
         labels_out[i] = np.int32(labf[i])
-        # Rounding the margin to the working precision keeps its sign (or
-        # makes it zero, which only triggers a harmless re-check).
-        v1[i] = (s - b) - 2.0 * err
+        # The margin, rounded to the working precision, keeps its sign (or
+        # becomes zero, which only triggers a harmless re-check).
+        best[i] = dt((s - b) - 2.0 * err)
     for i in range(m):
-        if not v1[i] > zero:
-            labels_out[i] = -1
-    for i in range(m):
-        if labels_out[i] < 0:
+        if not best[i] > 0:
             # Close call: decide with the reference distance.
             r = rows[i]
             lab = 0
@@ -427,51 +204,30 @@ def _nearest_tile(
 @njit(**JIT_KW)
 def _block_scratch(X):
     """Scratch arrays for :func:`_nearest_chunk` (one set per block of rows)."""
-    d4 = max(4, (X.shape[1] + 3) // 4 * 4)
     dt = X.dtype
-    xt = np.empty((d4, ROW_TILE), dtype=dt)
-    v = np.empty((4, ROW_TILE), dtype=dt)
-    best = np.empty(ROW_TILE, dtype=dt)
-    second = np.empty(ROW_TILE, dtype=dt)
-    labf = np.empty(ROW_TILE, dtype=dt)
-    return xt, v, best, second, labf
+    best = np.empty(CHUNK_SIZE + 4, dtype=dt)
+    second = np.empty(CHUNK_SIZE + 4, dtype=dt)
+    labf = np.empty(CHUNK_SIZE + 4, dtype=dt)
+    xsq = np.empty(CHUNK_SIZE + 4, dtype=np.float64)
+    return best, second, labf, xsq
 
 
-@njit(**JIT_KW)
+@njit(inline="always", **JIT_KW)
 def _add_row(
-    x,  # IN (n_features,) one row of X
+    X,  # IN (n_samples, n_features)
+    i,  # IN row index
     w,  # IN float64 weight
-    center,  # IN (n_features,) float64, the row's centre
-    sums,  # IN/OUT (n_features,) float64, the centre's running sum
+    centers64,  # IN (n_clusters, n_features) float64
+    lab,  # IN the row's cluster
+    sums,  # IN/OUT (n_clusters, n_features) float64, running sums
 ):
-    """``sums += w * x`` in float64; returns ``w * ||x - center||^2``.
+    """``sums[lab] += w * X[i]`` in float64; returns ``w * ||X[i] - c_lab||^2``.
 
     The one place where every variant adds a row to its cluster's sum and to
-    the inertia, in the same order, so that all variants agree bit for bit.
-    Four interleaved partial sums for the distance break the add chain's
-    latency (one chain of ``d`` dependent additions per row otherwise).
+    the inertia, in the same order, so that all variants agree bit for bit
+    (see :func:`~segmint._kernels._simd.add_row` for the order).
     """
-    n_features = x.shape[0]
-    for f in range(n_features):
-        sums[f] += w * np.float64(x[f])
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    f4 = n_features - n_features % 4
-    for f in range(0, f4, 4):
-        t0 = np.float64(x[f]) - center[f]
-        t1 = np.float64(x[f + 1]) - center[f + 1]
-        t2 = np.float64(x[f + 2]) - center[f + 2]
-        t3 = np.float64(x[f + 3]) - center[f + 3]
-        s0 += t0 * t0
-        s1 += t1 * t1
-        s2 += t2 * t2
-        s3 += t3 * t3
-    for f in range(f4, n_features):
-        t0 = np.float64(x[f]) - center[f]
-        s0 += t0 * t0
-    return w * ((s0 + s1) + (s2 + s3))
+    return _simd.add_row(X, i, w, centers64, lab, sums)
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -516,7 +272,7 @@ def lloyd_step(
     n_samples = X.shape[0]
     n_blocks = block_sums.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    padded, half, cmax = _pad_centers(centers)
+    ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
@@ -526,7 +282,7 @@ def lloyd_step(
         weights[:] = 0.0
         inertia = 0.0
         changed = 0
-        xt, v, best, second, labf = _block_scratch(X)
+        best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         lower = np.empty(CHUNK_SIZE, dtype=np.float64)
@@ -543,14 +299,13 @@ def lloyd_step(
                 rows,
                 m,
                 centers,
-                padded,
+                ct,
                 half,
                 cmax,
-                xt,
-                v,
                 best,
                 second,
                 labf,
+                xsq,
                 new,
                 lower,
             )
@@ -561,7 +316,7 @@ def lloyd_step(
                     labels[i] = lab
                 w = np.float64(sample_weight[i])
                 weights[lab] += w
-                inertia += _add_row(X[i], w, centers64[lab], sums[lab])
+                inertia += _add_row(X, i, w, centers64, lab, sums)
         block_inertia[b] = inertia
         block_changed[b] = changed
 
@@ -610,9 +365,9 @@ def assign_labels(
     """
     n_samples = X.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    padded, half, cmax = _pad_centers(centers)
+    ct, half, cmax = _pad_centers(centers)
     for c in prange(n_chunks):
-        xt, v, best, second, labf = _block_scratch(X)
+        best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
         lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         start = c * CHUNK_SIZE
@@ -624,14 +379,13 @@ def assign_labels(
             rows,
             end - start,
             centers,
-            padded,
+            ct,
             half,
             cmax,
-            xt,
-            v,
             best,
             second,
             labf,
+            xsq,
             labels[start:end],
             lower,
         )

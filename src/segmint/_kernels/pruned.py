@@ -133,7 +133,7 @@ def hamerly_step(
     n_clusters = centers.shape[0]
     n_blocks = block_sums.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    padded, half, cmax = _pad_centers(centers)
+    ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
     eta = _margin(n_features)
     # Largest and second-largest drift: a row's bound drops by the largest
@@ -156,7 +156,7 @@ def hamerly_step(
         inertia = 0.0
         changed = 0
         n_dist = 0
-        xt, v, best, second, labf = _block_scratch(X)
+        best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
@@ -189,14 +189,13 @@ def hamerly_step(
                     cand,
                     n_cand,
                     centers,
-                    padded,
+                    ct,
                     half,
                     cmax,
-                    xt,
-                    v,
                     best,
                     second,
                     labf,
+                    xsq,
                     cand_labels,
                     cand_lower,
                 )
@@ -212,7 +211,7 @@ def hamerly_step(
                     labels[i] = lab
                 w = np.float64(sample_weight[i])
                 weights[lab] += w
-                inertia += _add_row(X[i], w, centers64[lab], sums[lab])
+                inertia += _add_row(X, i, w, centers64, lab, sums)
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
@@ -293,7 +292,7 @@ def elkan_step(
     n_clusters = centers.shape[0]
     n_blocks = block_sums.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    padded, half, cmax = _pad_centers(centers)
+    ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
     eta = _margin(n_features)
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
@@ -305,7 +304,7 @@ def elkan_step(
         inertia = 0.0
         changed = 0
         n_dist = 0
-        xt, v, best, second, labf = _block_scratch(X)
+        best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
@@ -348,14 +347,13 @@ def elkan_step(
                     cand,
                     n_cand,
                     centers,
-                    padded,
+                    ct,
                     half,
                     cmax,
-                    xt,
-                    v,
                     best,
                     second,
                     labf,
+                    xsq,
                     cand_labels,
                     cand_lower,
                 )
@@ -373,7 +371,7 @@ def elkan_step(
                     labels[i] = lab
                 w = np.float64(sample_weight[i])
                 weights[lab] += w
-                inertia += _add_row(X[i], w, centers64[lab], sums[lab])
+                inertia += _add_row(X, i, w, centers64, lab, sums)
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
@@ -431,7 +429,7 @@ def yinyang_step(
     n_groups = group_start.shape[0] - 1
     n_blocks = block_sums.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    padded, half, cmax = _pad_centers(centers)
+    ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
     eta = _margin(n_features)
     group_of = np.empty(n_clusters, dtype=np.int64)
@@ -450,7 +448,7 @@ def yinyang_step(
         inertia = 0.0
         changed = 0
         n_dist = 0
-        xt, v, best, second, labf = _block_scratch(X)
+        best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
@@ -527,14 +525,13 @@ def yinyang_step(
                     cand,
                     n_cand,
                     centers,
-                    padded,
+                    ct,
                     half,
                     cmax,
-                    xt,
-                    v,
                     best,
                     second,
                     labf,
+                    xsq,
                     cand_labels,
                     cand_lower,
                 )
@@ -552,7 +549,7 @@ def yinyang_step(
                     labels[i] = lab
                 w = np.float64(sample_weight[i])
                 weights[lab] += w
-                inertia += _add_row(X[i], w, centers64[lab], sums[lab])
+                inertia += _add_row(X, i, w, centers64, lab, sums)
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist

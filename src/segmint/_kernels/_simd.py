@@ -1,0 +1,432 @@
+"""Explicit SIMD building blocks, written as LLVM IR through Numba intrinsics.
+
+Numba's auto-vectoriser only vectorises innermost loops, and the compiler
+will not keep a register tile of accumulators across a loop over features
+on its own. The nearest-centre search needs exactly that (the classic
+matrix-multiply micro-kernel: a few rows times a few centres, accumulated
+in registers over all features), so it is written here directly with
+LLVM vector types. Everything is fully specified IEEE arithmetic: fused
+multiply-adds and ordered comparisons, no fast-math flags.
+
+The vector width is one AVX register: 4 float64 or 8 float32 lanes. On
+machines with narrower vectors LLVM splits the operations; on wider ones
+it leaves part of each register unused.
+"""
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+#: Rows handled together by :func:`nearest_rows`.
+ROWS = 4
+
+#: Bytes of one vector register (AVX/AVX2).
+VECTOR_BYTES = 32
+
+
+def lanes(itemsize):
+    """Lanes per vector for an element of ``itemsize`` bytes."""
+    return VECTOR_BYTES // itemsize
+
+
+def centre_block(itemsize):
+    """Centres scored together by :func:`nearest_rows`: two vectors' worth."""
+    return 2 * lanes(itemsize)
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``).
+
+    An explicit fused multiply-add, not a fast-math licence: the result is
+    fully specified (IEEE 754 fusedMultiplyAdd) and at least as accurate as
+    the separate multiply and add.
+    """
+    if not (a == b == c and isinstance(a, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
+def _is_int64(t):
+    return isinstance(t, types.Integer) and t.bitwidth == 64
+
+
+def _is_c_matrix(t, dtypes=(types.float32, types.float64)):
+    return (
+        isinstance(t, types.Array)
+        and t.ndim == 2
+        and t.layout == "C"
+        and t.dtype in dtypes
+    )
+
+
+@intrinsic
+def nearest_rows(
+    typingctx, X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
+):
+    """Best and second-best centre of four rows of X, by ``0.5||c||^2 - x.c``.
+
+    Signature (inside jitted code)::
+
+        nearest_rows(X, row0, row1, row2, row3, ct, half, pos,
+                     best, second, label, sqn)
+
+    ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
+    ``kp`` a multiple of :func:`centre_block`, ``half`` (kp,) holds
+    ``0.5 ||c_j||^2`` (``inf`` for padding). For row ``row_r`` it writes, at
+    index ``pos + r`` of the 1-D arrays ``best``, ``second`` and ``label``
+    (all of X's dtype): the smallest value of ``half[j] - x.c_j``, the
+    second smallest, and the index ``j`` of the smallest (as a float); and
+    at ``sqn[pos + r]`` (float64) the row's ``||x||^2``, summed in X's dtype
+    in lanes (for error bounds, which hold for any summation order).
+
+    The dot products are accumulated with fused multiply-adds, features in
+    order, in a register tile of 4 rows x 2 vectors of centres; each lane
+    keeps a running best / second-best / label over the centres it sees (in
+    increasing order, so ties keep the lower index); the lanes are then
+    folded pairwise. When two lanes tie for the best, ``second == best``:
+    the caller's rounding-error test sees a zero margin and re-checks the
+    row exactly, so the fold's tie order never decides a label.
+    """
+    if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+        return None
+    if not all(_is_int64(t) for t in (row0, row1, row2, row3, pos)):
+        return None
+    dtype = X.dtype
+    if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
+        return None
+    if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
+        return None
+    width = lanes(dtype.bitwidth // 8)
+    align = dtype.bitwidth // 8
+
+    def codegen(context, builder, sig, args):
+        (x_v, r0, r1, r2, r3, ct_v, half_v, pos_v, best_v, second_v, label_v,
+         sqn_v) = args  # fmt: skip
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+        xa = context.make_array(sig.args[0])(context, builder, x_v)
+        ca = context.make_array(sig.args[5])(context, builder, ct_v)
+        ha = context.make_array(sig.args[6])(context, builder, half_v)
+        outs = [
+            context.make_array(sig.args[8 + q])(context, builder, v)
+            for q, v in enumerate((best_v, second_v, label_v))
+        ]
+        fty = context.get_value_type(dtype)
+        vty = ir.VectorType(fty, width)
+        vptr = vty.as_pointer()
+        vfma = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(vty, [vty, vty, vty]),
+            f"llvm.fma.v{width}f{dtype.bitwidth}",
+        )
+        n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
+        n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
+        undef = ir.Constant(vty, ir.Undefined)
+        zeros_mask = ir.Constant(ir.VectorType(i32, width), [0] * width)
+
+        def const(v):
+            return ir.Constant(i64, v)
+
+        def splat(value):
+            vec = builder.insert_element(undef, value, ir.Constant(i32, 0))
+            return builder.shuffle_vector(vec, undef, zeros_mask)
+
+        def vload(arr, idx):
+            ptr = builder.bitcast(builder.gep(arr.data, [idx]), vptr)
+            return builder.load(ptr, align=align)
+
+        def less(a, b):
+            return builder.fcmp_ordered("<", a, b)
+
+        row_start = [builder.mul(r, n_features) for r in (r0, r1, r2, r3)]
+        inf = ir.Constant(vty, [float("inf")] * width)
+        zero = ir.Constant(vty, None)
+        lane_index = ir.Constant(vty, [float(q) for q in range(width)])
+        # Allocas in the entry block; LLVM promotes them to registers.
+        run_best = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
+        run_second = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
+        run_label = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+        acc = [
+            [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
+            for _ in range(ROWS)
+        ]
+        # ||x||^2 of the four rows: whole vectors, then the tail, in lanes.
+        sqa = context.make_array(sig.args[11])(context, builder, sqn_v)
+        nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+        n_vec = builder.udiv(n_features, const(width))
+        with cgutils.for_range(builder, n_vec) as vec_loop:
+            f = builder.mul(vec_loop.index, const(width))
+            for r in range(ROWS):
+                xv = vload(xa, builder.add(row_start[r], f))
+                builder.store(
+                    builder.call(vfma, [xv, xv, builder.load(nrm[r])]), nrm[r]
+                )
+        tail = builder.mul(n_vec, const(width))
+        with cgutils.for_range(builder, builder.sub(n_features, tail)) as tail_loop:
+            f = builder.add(tail, tail_loop.index)
+            for r in range(ROWS):
+                x = builder.load(builder.gep(xa.data, [builder.add(row_start[r], f)]))
+                # The tail goes to lane 0 of the accumulator.
+                acc_r = builder.load(nrm[r])
+                lane0 = builder.extract_element(acc_r, ir.Constant(i32, 0))
+                lane0 = builder.fma(x, x, lane0)
+                builder.store(
+                    builder.insert_element(acc_r, lane0, ir.Constant(i32, 0)), nrm[r]
+                )
+        f64 = ir.DoubleType()
+        for r in range(ROWS):
+            vec = builder.load(nrm[r])
+            half_width = width // 2
+            while half_width >= 1:
+                lo = builder.shuffle_vector(
+                    vec,
+                    undef,
+                    ir.Constant(
+                        ir.VectorType(i32, half_width), list(range(half_width))
+                    ),
+                )
+                hi = builder.shuffle_vector(
+                    vec,
+                    undef,
+                    ir.Constant(
+                        ir.VectorType(i32, half_width),
+                        list(range(half_width, 2 * half_width)),
+                    ),
+                )
+                vec = builder.fadd(lo, hi)
+                undef = ir.Constant(vec.type, ir.Undefined)
+                half_width //= 2
+            undef = ir.Constant(vty, ir.Undefined)
+            total = builder.extract_element(vec, ir.Constant(i32, 0))
+            if dtype == types.float32:
+                total = builder.fpext(total, f64)
+            builder.store(total, builder.gep(sqa.data, [builder.add(pos_v, const(r))]))
+
+        n_blocks = builder.udiv(n_padded, const(2 * width))
+        with cgutils.for_range(builder, n_blocks) as block:
+            j0 = builder.mul(block.index, const(2 * width))
+            for r in range(ROWS):
+                builder.store(zero, acc[r][0])
+                builder.store(zero, acc[r][1])
+            with cgutils.for_range(builder, n_features) as feature:
+                f = feature.index
+                cbase = builder.add(builder.mul(f, n_padded), j0)
+                c0 = vload(ca, cbase)
+                c1 = vload(ca, builder.add(cbase, const(width)))
+                for r in range(ROWS):
+                    xr = builder.load(
+                        builder.gep(xa.data, [builder.add(row_start[r], f)])
+                    )
+                    xr = splat(xr)
+                    a0 = builder.load(acc[r][0])
+                    a1 = builder.load(acc[r][1])
+                    builder.store(builder.call(vfma, [xr, c0, a0]), acc[r][0])
+                    builder.store(builder.call(vfma, [xr, c1, a1]), acc[r][1])
+            for h in range(2):
+                jh = builder.add(j0, const(h * width))
+                hv = vload(ha, jh)
+                idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
+                for r in range(ROWS):
+                    val = builder.fsub(hv, builder.load(acc[r][h]))
+                    b = builder.load(run_best[r])
+                    s = builder.load(run_second[r])
+                    lt = less(val, b)
+                    upper = builder.select(lt, b, val)  # max(b, val)
+                    builder.store(
+                        builder.select(less(upper, s), upper, s), run_second[r]
+                    )
+                    builder.store(builder.select(lt, val, b), run_best[r])
+                    lab = builder.load(run_label[r])
+                    builder.store(builder.select(lt, idx, lab), run_label[r])
+
+        def combine(b1, s1, l1, b2, s2, l2):
+            # best = min(b1, b2); second = min(s1, s2, max(b1, b2))
+            lt = less(b2, b1)
+            upper = builder.select(lt, b1, b2)
+            s = builder.select(less(s2, s1), s2, s1)
+            s = builder.select(less(upper, s), upper, s)
+            return builder.select(lt, b2, b1), s, builder.select(lt, l2, l1)
+
+        for r in range(ROWS):
+            b = builder.load(run_best[r])
+            s = builder.load(run_second[r])
+            lab = builder.load(run_label[r])
+            step = width // 2
+            while step >= 1:
+                perm = [
+                    q + step if (q % (2 * step)) < step else q - step
+                    for q in range(width)
+                ]
+                mask = ir.Constant(ir.VectorType(i32, width), perm)
+                b, s, lab = combine(
+                    b,
+                    s,
+                    lab,
+                    builder.shuffle_vector(b, undef, mask),
+                    builder.shuffle_vector(s, undef, mask),
+                    builder.shuffle_vector(lab, undef, mask),
+                )
+                step //= 2
+            at = builder.add(pos_v, const(r))
+            first = ir.Constant(i32, 0)
+            for arr, vec in zip(outs, (b, s, lab), strict=True):
+                builder.store(
+                    builder.extract_element(vec, first), builder.gep(arr.data, [at])
+                )
+        return context.get_dummy_value()
+
+    sig = types.none(X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn)
+    return sig, codegen
+
+
+def _emit_row_distance(builder, n_features, x, x_dtype, c, c_dtype, sums=None, w=None):
+    """Emit ``sum_f (x_f - c_f)^2`` in float64; optionally ``sums += w * x``.
+
+    ``x`` and ``c`` are element pointers to the two rows (dtypes ``x_dtype``
+    and ``c_dtype``), ``sums`` a float64 element pointer. Four lanes, lane
+    ``q`` taking the features ``f = q (mod 4)`` in order, the tail past the
+    last multiple of four going to lane 0, combined as ``(s0 + s1) + (s2 +
+    s3)``; separate multiplies and adds. Returns the float64 value.
+    """
+    i64 = ir.IntType(64)
+    i32 = ir.IntType(32)
+    f64 = ir.DoubleType()
+    v4 = ir.VectorType(f64, 4)
+
+    def load4(ptr, dtype, f):
+        vty = ir.VectorType(ptr.type.pointee, 4)
+        vec_ptr = builder.bitcast(builder.gep(ptr, [f]), vty.as_pointer())
+        vec = builder.load(vec_ptr, align=dtype.bitwidth // 8)
+        return builder.fpext(vec, v4) if dtype == types.float32 else vec
+
+    def load1(ptr, dtype, f):
+        value = builder.load(builder.gep(ptr, [f]))
+        return builder.fpext(value, f64) if dtype == types.float32 else value
+
+    if w is not None:
+        undef = ir.Constant(v4, ir.Undefined)
+        wv = builder.insert_element(undef, w, ir.Constant(i32, 0))
+        wv = builder.shuffle_vector(
+            wv, undef, ir.Constant(ir.VectorType(i32, 4), [0] * 4)
+        )
+    acc = cgutils.alloca_once_value(builder, ir.Constant(v4, None))
+    n_quads = builder.udiv(n_features, ir.Constant(i64, 4))
+    with cgutils.for_range(builder, n_quads) as quad:
+        f = builder.mul(quad.index, ir.Constant(i64, 4))
+        xv = load4(x, x_dtype, f)
+        if sums is not None:
+            sp = builder.bitcast(builder.gep(sums, [f]), v4.as_pointer())
+            updated = builder.fadd(builder.load(sp, align=8), builder.fmul(wv, xv))
+            builder.store(updated, sp, align=8)
+        t = builder.fsub(xv, load4(c, c_dtype, f))
+        builder.store(builder.fadd(builder.load(acc), builder.fmul(t, t)), acc)
+    lanes_ = builder.load(acc)
+    parts = [builder.extract_element(lanes_, ir.Constant(i32, q)) for q in range(4)]
+    s0 = cgutils.alloca_once_value(builder, parts[0])
+    tail_start = builder.mul(n_quads, ir.Constant(i64, 4))
+    with cgutils.for_range(builder, builder.sub(n_features, tail_start)) as tail:
+        f = builder.add(tail_start, tail.index)
+        xf = load1(x, x_dtype, f)
+        if sums is not None:
+            sptr = builder.gep(sums, [f])
+            builder.store(builder.fadd(builder.load(sptr), builder.fmul(w, xf)), sptr)
+        t = builder.fsub(xf, load1(c, c_dtype, f))
+        builder.store(builder.fadd(builder.load(s0), builder.fmul(t, t)), s0)
+    return builder.fadd(
+        builder.fadd(builder.load(s0), parts[1]), builder.fadd(parts[2], parts[3])
+    )
+
+
+def _row_pointer(context, builder, array_type, array_value, index, index_type):
+    """Pointer to the first element of row ``index`` of a C-contiguous matrix."""
+    arr = context.make_array(array_type)(context, builder, array_value)
+    i64 = ir.IntType(64)
+    if index_type.bitwidth < 64:
+        index = (
+            builder.sext(index, i64) if index_type.signed else builder.zext(index, i64)
+        )
+    n_features = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
+    return builder.gep(arr.data, [builder.mul(index, n_features)]), n_features
+
+
+@intrinsic
+def sq_dist(typingctx, X, i, centers, j):
+    """``||X[i] - centers[j]||^2`` in float64 (order: :func:`add_row`).
+
+    Signature (inside jitted code)::
+
+        sq_dist(X, i, centers, j) -> float64
+    """
+    if not (
+        _is_c_matrix(X)
+        and _is_c_matrix(centers)
+        and isinstance(i, types.Integer)
+        and isinstance(j, types.Integer)
+    ):
+        return None
+
+    def codegen(context, builder, sig, args):
+        x_ptr, n_features = _row_pointer(
+            context, builder, sig.args[0], args[0], args[1], sig.args[1]
+        )
+        c_ptr, _ = _row_pointer(
+            context, builder, sig.args[2], args[2], args[3], sig.args[3]
+        )
+        return _emit_row_distance(
+            builder, n_features, x_ptr, sig.args[0].dtype, c_ptr, sig.args[2].dtype
+        )
+
+    return types.float64(X, i, centers, j), codegen
+
+
+@intrinsic
+def add_row(typingctx, X, i, w, centers64, lab, sums):
+    """``sums[lab] += w * X[i]``; returns ``w * ||X[i] - centers64[lab]||^2``.
+
+    Signature (inside jitted code)::
+
+        add_row(X, i, w, centers64, lab, sums) -> float64
+
+    Everything in float64 (a float32 row is widened exactly). The distance
+    is summed in four lanes, lane ``q`` taking the features ``f = q (mod
+    4)`` in order (the tail past the last multiple of four goes to lane 0),
+    and the lanes are combined as ``(s0 + s1) + (s2 + s3)``; separate
+    multiplies and adds, as in a scalar loop with four partial sums. So the
+    result is fixed by the data alone, whatever the machine's vector width.
+    """
+    if not (
+        _is_c_matrix(X)
+        and _is_c_matrix(centers64, (types.float64,))
+        and _is_c_matrix(sums, (types.float64,))
+        and isinstance(i, types.Integer)
+        and isinstance(lab, types.Integer)
+        and w == types.float64
+    ):
+        return None
+
+    def codegen(context, builder, sig, args):
+        x_v, i_v, w_v, c_v, lab_v, s_v = args
+        x_ptr, n_features = _row_pointer(
+            context, builder, sig.args[0], x_v, i_v, sig.args[1]
+        )
+        c_ptr, _ = _row_pointer(context, builder, sig.args[3], c_v, lab_v, sig.args[4])
+        s_ptr, _ = _row_pointer(context, builder, sig.args[5], s_v, lab_v, sig.args[4])
+        dist = _emit_row_distance(
+            builder,
+            n_features,
+            x_ptr,
+            sig.args[0].dtype,
+            c_ptr,
+            types.float64,
+            sums=s_ptr,
+            w=w_v,
+        )
+        return builder.fmul(w_v, dist)
+
+    return types.float64(X, i, w, centers64, lab, sums), codegen
