@@ -4,7 +4,10 @@ Tolerances: float64 kernels sum the same terms as the reference in a
 different order (tiles, four partial sums, stripes), so they agree to a few
 ulps of the sums: ``rtol=1e-12``. float32 kernels compute distances in
 float32 (relative error ~1e-7 per distance) and sum in float64: ``rtol=1e-5``
-against the float64 reference.
+against the float64 reference. The register-blocked distance kernels of
+``silhouette_ab`` are compared with the one-row-at-a-time kernels with no
+tolerance at all: both compute every distance and add every sum in the same
+order.
 """
 
 import numba
@@ -71,6 +74,9 @@ SHAPES = [
     (300, 5, [1, 2, 297]),
     (3 * CHUNK_SIZE + 17, 4, [CHUNK_SIZE * 2 + 5, 9, CHUNK_SIZE + 3]),
     (1500, 16, None),
+    # one feature; row blocks with 1-3 rows left over after the groups of
+    # four, and tiles that end part-way through a panel
+    (2 * CHUNK_SIZE + 15, 1, [CHUNK_SIZE + 3, 6, CHUNK_SIZE + 6]),
 ]
 
 
@@ -113,8 +119,9 @@ def test_silhouette_ab_duplicates_give_exact_zeros():
     np.testing.assert_array_equal(inter, 1.0)
 
 
-def test_silhouette_ab_same_at_one_and_two_threads(rng):
-    X, labels = _data(rng, 4 * CHUNK_SIZE + 3, 6, 3)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_silhouette_ab_same_at_one_and_two_threads(rng, dtype):
+    X, labels = _data(rng, 4 * CHUNK_SIZE + 3, 6, 3, dtype=dtype)
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -125,6 +132,68 @@ def test_silhouette_ab_same_at_one_and_two_threads(rng):
         numba.set_num_threads(before)
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[1], two[1])
+
+
+def _per_row_sums(X, order, r0, r1, c0, c1, b0, add_cols):
+    """Row and column sums one scored row at a time (``cluster_distance_sums``'s
+    kernels: a transposed tile, one distance buffer, ``_run_sum`` per tile)."""
+    tile = np.empty((X.shape[1], CHUNK_SIZE), dtype=X.dtype)
+    dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
+    rowsum = np.zeros(len(order))
+    colsum = np.zeros(c1 - b0)
+    for j0 in range(c0, c1, CHUNK_SIZE):
+        j1 = min(c1, j0 + CHUNK_SIZE)
+        silhouette._gather_tile(X, order, j0, j1, tile)
+        for r in range(r0, r1):
+            silhouette._tile_distances(X, order[r], tile, j1 - j0, dist)
+            if add_cols:
+                colsum[j0 - b0 : j1 - b0] += dist[: j1 - j0]
+            rowsum[r] += silhouette._run_sum(dist, 0, j1 - j0)
+    return rowsum, colsum
+
+
+# (scored rows, reference columns, features): rows left over after the groups
+# of four (1, 2, 3, 5, 7), columns filling no panel, part of one, whole
+# panels, and several tiles ending part-way through a panel
+ROW_COL_SHAPES = [
+    (1, 5, 3),
+    (2, 8, 1),
+    (3, 17, 16),
+    (4, 1, 2),
+    (5, CHUNK_SIZE, 5),
+    (7, CHUNK_SIZE + 9, 16),
+    (64, 2 * CHUNK_SIZE + 21, 3),
+]
+
+
+@pytest.mark.parametrize("add_cols", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("n_rows", "n_cols", "d"), ROW_COL_SHAPES)
+def test_register_blocked_sums_equal_per_row_sums(
+    rng, n_rows, n_cols, d, dtype, add_cols
+):
+    # Blocking four rows against a panel must change neither a distance (same
+    # features, same order, same fused multiply-adds) nor the order in which
+    # row and column sums are added: the results are bit-identical.
+    n = n_rows + n_cols + 11
+    X = (rng.normal(size=(n, d)) * rng.choice([1e-3, 1.0, 1e3], size=d)).astype(dtype)
+    order = rng.permutation(n).astype(np.int64)
+    r0, r1 = 3, 3 + n_rows
+    c0, c1 = r1 + 4, r1 + 4 + n_cols
+    b0 = r1 + 1  # columns start at an offset into the column-sum row
+    width = 2 * silhouette.PACK_BYTES // X.itemsize
+    panels = np.empty((CHUNK_SIZE // width, d, width), dtype=dtype)
+    part = np.empty((silhouette.ROW_BLOCK, 4))
+    rowsum = np.zeros(n)
+    colsum = np.zeros(c1 - b0)
+    silhouette._rows_against_tiles(
+        X, order, r0, r1, c0, c1, b0, add_cols, panels, part, rowsum, colsum
+    )
+    ref_rowsum, ref_colsum = _per_row_sums(X, order, r0, r1, c0, c1, b0, add_cols)
+    np.testing.assert_array_equal(rowsum, ref_rowsum)
+    np.testing.assert_array_equal(colsum, ref_colsum)
+    assert np.all(rowsum[r0:r1] > 0)
+    assert not add_cols or np.all(colsum[c0 - b0 :] > 0)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -7,18 +7,25 @@ array:
 
 * rows are visited in cluster order (an index permutation ``order``; ``X``
   itself is not copied) and gathered, one tile of ``CHUNK_SIZE`` rows at a
-  time, into a feature-major ``(d, CHUNK_SIZE)`` buffer. The distance loop
-  runs over the tile's rows innermost, on contiguous memory, so the compiler
-  vectorises it (4 float64 or 8 float32 distances per instruction); square
-  roots are a separate vectorised pass;
+  time, into a feature-major buffer, so that the distances to several
+  reference rows are computed at once with SIMD instructions (4 float64 or
+  8 float32 distances per instruction);
+* :func:`silhouette_ab` (every row scored) blocks registers across rows as
+  well: four scored rows meet each loaded reference vector, so every load
+  from the tile serves four pairs and the loop is bound by arithmetic, not
+  by memory. The tile is stored in panels of ``2 * lanes`` reference rows,
+  each panel feature-major and contiguous, which the kernel reads as one
+  sequential stream. Square roots stay vectorised, and both the row sums
+  and the column sums are added while the distances are still in
+  registers;
 * because a tile is in cluster order, the distances from one row to one
   cluster are a contiguous run, summed with independent partial sums: no
   scatter by label;
-* :func:`silhouette_ab` (every row scored) computes each distance once: it
-  walks cluster-pair blocks ``(A, B)``, ``A <= B``, adds each distance to
-  its row's and its column's sum, and folds the completed sums into the
-  running minimum that becomes ``b`` at the end of each block. Its extra
-  memory is ``O(n)`` whatever ``k`` is;
+* :func:`silhouette_ab` computes each distance once: it walks cluster-pair
+  blocks ``(A, B)``, ``A <= B``, adds each distance to its row's and its
+  column's sum, and folds the completed sums into the running minimum that
+  becomes ``b`` at the end of each block. Its extra memory is ``O(n)``
+  whatever ``k`` is;
 * :func:`cluster_distance_sums` (a sample of rows against all rows, for the
   sampled estimate) gives each ``prange`` iteration a fixed chunk of scored
   rows and its own ``(CHUNK_SIZE, k)`` accumulator.
@@ -26,16 +33,248 @@ array:
 Differences are taken directly, ``sqrt(sum_f (x_if - y_jf)^2)``, not through
 ``||x||^2 - 2 x.y + ||y||^2``: the expanded form loses all relative precision
 for near-duplicate rows, and the silhouette must match a float64 reference to
-1e-10. Every output is written by one work item only and every sum is added
-in a fixed order, so the results do not depend on the number of threads.
+1e-10. Each squared distance is accumulated feature by feature, in feature
+order, with fused multiply-adds, whichever code path computes it; every
+output is written by one work item only and every sum is added in a fixed
+order, so the results do not depend on the number of threads.
 """
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange
-from numba.core import types
-from numba.extending import intrinsic
+from numba.core import cgutils, types
+from numba.extending import intrinsic, models, register_model
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
+
+# ---------------------------------------------------------------------------
+# SIMD packs
+#
+# Numba vectorises innermost loops only, so a kernel that keeps several rows'
+# distances in registers across a loop over features has to spell its vectors
+# out. A pack is an LLVM vector of 32 bytes (one AVX register: 4 float64 or 8
+# float32); the intrinsics below are the handful of operations the silhouette
+# kernels need. Every operation is exact IEEE 754 arithmetic lane by lane (no
+# fastmath), so a pack computes bit for bit what the scalar code computes.
+# ---------------------------------------------------------------------------
+
+#: Bytes in one SIMD pack.
+PACK_BYTES = 32
+
+
+class _Pack(types.Type):
+    """Numba type of a SIMD pack: ``lanes`` values of the float ``dtype``."""
+
+    def __init__(self, dtype, lanes):
+        self.dtype = dtype
+        self.lanes = lanes
+        super().__init__(name=f"Pack({dtype} x {lanes})")
+
+
+@register_model(_Pack)
+class _PackModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        element = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
+
+
+def _pack_of(dtype):
+    """The pack type holding ``dtype`` values."""
+    return _Pack(dtype, PACK_BYTES // (dtype.bitwidth // 8))
+
+
+def _is_float_array(a):
+    return isinstance(a, types.Array) and isinstance(a.dtype, types.Float)
+
+
+def _pointer(context, builder, aryty, ary, index, indexty):
+    """Address of element ``index`` of ``ary`` counted over its flat data."""
+    data = context.make_array(aryty)(context, builder, ary).data
+    return builder.gep(data, [context.cast(builder, index, indexty, types.intp)])
+
+
+def _vector_call(builder, name, vty, args):
+    """Call the overloaded LLVM intrinsic ``name`` on vectors of type ``vty``."""
+    element = "f64" if isinstance(vty.element, ir.DoubleType) else "f32"
+    fnty = ir.FunctionType(vty, [vty] * len(args))
+    fn = cgutils.get_or_insert_function(
+        builder.module, fnty, f"{name}.v{vty.count}{element}"
+    )
+    return builder.call(fn, args)
+
+
+@intrinsic
+def _lanes(typingctx, a):
+    """Number of lanes of the pack of ``a``'s dtype (a compile-time constant)."""
+    if not _is_float_array(a):
+        return None
+    lanes = _pack_of(a.dtype).lanes
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(types.intp, lanes)
+
+    return types.intp(a), codegen
+
+
+@intrinsic
+def _vzero(typingctx, a):
+    """A pack of zeros of ``a``'s dtype."""
+    if not _is_float_array(a):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        return ir.Constant(context.get_value_type(pack), None)
+
+    return pack(a), codegen
+
+
+@intrinsic
+def _vload(typingctx, a, index):
+    """The pack at flat position ``index`` of the C-contiguous array ``a``."""
+    if not (_is_float_array(a) and a.layout == "C"):
+        return None
+    if not isinstance(index, types.Integer):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, context.get_value_type(pack).as_pointer())
+        return builder.load(vptr, align=a.dtype.bitwidth // 8)
+
+    return pack(a, index), codegen
+
+
+@intrinsic
+def _vstore(typingctx, a, index, p):
+    """Store pack ``p`` at flat position ``index`` of the C-contiguous ``a``."""
+    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, _Pack)):
+        return None
+    if not (isinstance(index, types.Integer) and p.dtype == a.dtype):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, context.get_value_type(p).as_pointer())
+        builder.store(args[2], vptr, align=a.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(a, index, p), codegen
+
+
+@intrinsic
+def _vsplat(typingctx, a, x):
+    """A pack of ``a``'s dtype with ``x`` in every lane."""
+    if not (_is_float_array(a) and x == a.dtype):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        vty = context.get_value_type(pack)
+        undef = ir.Constant(vty, ir.Undefined)
+        first = builder.insert_element(undef, args[1], ir.Constant(ir.IntType(32), 0))
+        zeros = ir.Constant(ir.VectorType(ir.IntType(32), pack.lanes), None)
+        return builder.shuffle_vector(first, undef, zeros)
+
+    return pack(a, x), codegen
+
+
+@intrinsic
+def _vsub(typingctx, p, q):
+    """``p - q``, lane by lane."""
+    if not (isinstance(p, _Pack) and p == q):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fsub(*args)
+
+    return p(p, q), codegen
+
+
+@intrinsic
+def _vfma(typingctx, p, q, r):
+    """``p * q + r`` with one rounding, lane by lane (``llvm.fma``)."""
+    if not (isinstance(p, _Pack) and p == q == r):
+        return None
+
+    def codegen(context, builder, signature, args):
+        vty = context.get_value_type(p)
+        return _vector_call(builder, "llvm.fma", vty, list(args))
+
+    return p(p, q, r), codegen
+
+
+@intrinsic
+def _vsqrt(typingctx, p):
+    """Correctly rounded square root, lane by lane (``llvm.sqrt``)."""
+    if not isinstance(p, _Pack):
+        return None
+
+    def codegen(context, builder, signature, args):
+        vty = context.get_value_type(p)
+        return _vector_call(builder, "llvm.sqrt", vty, list(args))
+
+    return p(p), codegen
+
+
+@intrinsic
+def _vadd_into(typingctx, a, index, p):
+    """``a[index : index + lanes] += p``, ``a`` float64, ``p`` widened exactly."""
+    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, _Pack)):
+        return None
+    if not (isinstance(index, types.Integer) and a.dtype == types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        wide = ir.VectorType(ir.DoubleType(), p.lanes)
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, wide.as_pointer())
+        value = args[2]
+        if p.dtype != types.float64:
+            value = builder.fpext(value, wide)
+        builder.store(builder.fadd(builder.load(vptr, align=8), value), vptr, align=8)
+        return context.get_dummy_value()
+
+    return types.none(a, index, p), codegen
+
+
+@intrinsic
+def _vfold4(typingctx, acc, p):
+    """Add ``p`` into the four float64 partial sums ``acc``, four lanes at a time.
+
+    Lanes ``4 c .. 4 c + 3`` of ``p`` (widened exactly to float64) are added
+    to ``acc`` for ``c = 0, 1, ...`` in turn, so partial sum ``l`` receives
+    the values at positions ``l, l + 4, l + 8, ...`` in order, as in
+    :func:`_run_sum`.
+    """
+    if not (isinstance(acc, _Pack) and acc.dtype == types.float64):
+        return None
+    if not (acc.lanes == 4 and isinstance(p, _Pack) and p.lanes % 4 == 0):
+        return None
+
+    def codegen(context, builder, signature, args):
+        total, value = args
+        wide = ir.VectorType(ir.DoubleType(), 4)
+        undef = ir.Constant(value.type, ir.Undefined)
+        for c in range(p.lanes // 4):
+            chunk = value
+            if p.lanes != 4:
+                idx = [4 * c + k for k in range(4)]
+                mask = ir.Constant(ir.VectorType(ir.IntType(32), 4), idx)
+                chunk = builder.shuffle_vector(value, undef, mask)
+            if p.dtype != types.float64:
+                chunk = builder.fpext(chunk, wide)
+            total = builder.fadd(total, chunk)
+        return total
+
+    return acc(acc, p), codegen
 
 
 @njit(**JIT_KW)
@@ -131,22 +370,6 @@ def _tile_distances(
     _tile_sq_distances(X, i, tile, m, dist)
     for jj in range(m):
         dist[jj] = np.sqrt(dist[jj])
-
-
-@njit(**JIT_KW)
-def _add_into(
-    src,  # IN (>= m,)
-    m,
-    dst,  # IN/OUT (>= m,)
-):
-    """``dst[:m] += src[:m]``, a vectorised loop of its own.
-
-    Kept apart from the square roots, and given a view that starts at the
-    first column rather than an offset: in either other form the compiler
-    cannot prove the two ranges disjoint and leaves the loop scalar.
-    """
-    for jj in range(m):
-        dst[jj] += src[jj]
 
 
 @njit(**JIT_KW)
@@ -289,11 +512,13 @@ def silhouette_ab(
     stored per cluster. Diagonal blocks ``(A, A)`` visit only the tiles on
     and above the diagonal. The rows of the larger cluster of a pair are split
     into at most ``MAX_STRIPES`` stripes run in parallel; each stripe has its
-    own column partial-sum row, added up in stripe order.
+    own column partial-sum row, added up in stripe order. Inside a stripe,
+    four rows at a time meet each tile (:func:`_quad_against_panels`); how
+    the rows are grouped changes no distance and no summation order.
 
     Extra memory: ``O((MAX_STRIPES + 3) n)`` float64 plus one tile and one
-    distance buffer per stripe, whatever ``k`` is: no ``n x k`` array and no
-    distance matrix.
+    ``(ROW_BLOCK, 4)`` partial-sum buffer per stripe, whatever ``k`` is: no
+    ``n x k`` array and no distance matrix.
 
     Rousseeuw, P. J. (1987). Silhouettes: a graphical aid to the
     interpretation and validation of cluster analysis. J. Comput. Appl. Math.
@@ -305,9 +530,13 @@ def silhouette_ab(
     intra_pos = np.zeros(n_samples, dtype=np.float64)
     inter_pos = np.full(n_samples, np.inf)
     colpart = np.zeros((MAX_STRIPES, n_samples), dtype=np.float64)
-    # per-stripe scratch, allocated once for all blocks
-    tiles = np.empty((MAX_STRIPES, X.shape[1], CHUNK_SIZE), dtype=X.dtype)
-    dists = np.empty((MAX_STRIPES, CHUNK_SIZE), dtype=X.dtype)
+    # per-stripe scratch, allocated once for all blocks; a panel is two packs
+    # wide (8 float64 or 16 float32 reference rows)
+    width = 2 * _lanes(X)
+    panels = np.empty(
+        (MAX_STRIPES, CHUNK_SIZE // width, X.shape[1], width), dtype=X.dtype
+    )
+    parts = np.empty((MAX_STRIPES, ROW_BLOCK, 4), dtype=np.float64)
     for ca in range(n_clusters):
         for cb in range(ca, n_clusters):
             sa = bounds[ca + 1] - bounds[ca]
@@ -321,7 +550,7 @@ def silhouette_ab(
                 a0, a1, b0, b1 = bounds[ca], bounds[ca + 1], bounds[cb], bounds[cb + 1]
             diagonal = ca == cb
             n_stripes = _block_sums(
-                X, order, a0, a1, b0, b1, diagonal, rowsum, colpart, tiles, dists
+                X, order, a0, a1, b0, b1, diagonal, rowsum, colpart, panels, parts
             )
             if diagonal:
                 for r in range(a0, a1):
@@ -358,8 +587,8 @@ def _rows_against_tiles(
     c1,
     b0,
     add_cols,
-    tile,  # scratch (n_features, CHUNK_SIZE)
-    dist,  # scratch (CHUNK_SIZE,)
+    panels,  # scratch (CHUNK_SIZE // width, n_features, width), X's dtype
+    part,  # scratch (>= r1 - r0, 4) float64, C-contiguous
     rowsum,  # IN/OUT (n_samples,) float64, positions r0:r1
     colpart_row,  # IN/OUT (>= c1 - b0,) float64, this stripe's column sums
 ):
@@ -367,17 +596,218 @@ def _rows_against_tiles(
 
     Adds each row's total to ``rowsum``; with ``add_cols``, also each
     column's total to ``colpart_row[c - b0]``.
+
+    Within a tile, rows go four at a time through
+    :func:`_quad_against_panels` (the rest one at a time), over the columns
+    that fill whole panels; the columns after the last whole panel are done
+    one distance at a time. Whatever the path, a column receives its rows'
+    distances in row order, and a row's tile total is ``(s_0 + s_1) + (s_2 +
+    s_3)`` where ``s_l`` sums, in column order, the columns ``j`` with ``j % 4
+    == l`` (``j < m - m % 4``; the last ``m % 4`` columns go to ``s_0``), as
+    in :func:`_run_sum`.
     """
+    width = panels.shape[2]
+    n_rows = r1 - r0
+    n_quad = n_rows - n_rows % 4
     for j0 in range(c0, c1, CHUNK_SIZE):
         j1 = min(c1, j0 + CHUNK_SIZE)
         m = j1 - j0
-        _gather_tile(X, order, j0, j1, tile)
+        m_vec = m - m % width
+        _gather_panels(X, order, j0, j1, panels)
         off = j0 - b0
-        for r in range(r0, r1):
-            _tile_distances(X, order[r], tile, m, dist)
+        for q in range(0, n_quad, 4):
+            r = r0 + q
+            _quad_against_panels(
+                X, order[r], order[r + 1], order[r + 2], order[r + 3], panels,
+                m_vec, add_cols, colpart_row, off, part, q,
+            )  # fmt: skip
+        for q in range(n_quad, n_rows):
+            _row_against_panels(
+                X, order[r0 + q], panels, m_vec, add_cols, colpart_row, off, part, q
+            )
+        # columns after the last whole panel
+        p = m_vec // width
+        m4 = m - m % 4
+        for j in range(m_vec, m):
+            lane = j % 4 if j < m4 else 0
+            total = colpart_row[off + j] if add_cols else 0.0
+            for q in range(n_rows):
+                s = np.sqrt(_panel_sq_distance(X, order[r0 + q], panels, p, j - m_vec))
+                part[q, lane] += s
+                total += s
             if add_cols:
-                _add_into(dist, m, colpart_row[off : off + m])
-            rowsum[r] += _run_sum(dist, 0, m)
+                colpart_row[off + j] = total
+        for q in range(n_rows):
+            rowsum[r0 + q] += (part[q, 0] + part[q, 1]) + (part[q, 2] + part[q, 3])
+
+
+@njit(**JIT_KW)
+def _gather_panels(
+    X,  # IN (n_samples, n_features)
+    order,  # IN (n_ref,) int64, reference rows in cluster order
+    start,
+    stop,
+    panels,  # OUT (>= ceil((stop - start) / width), n_features, width)
+):
+    """Copy rows ``X[order[start:stop]]`` into ``panels``, a panel per ``width``.
+
+    Reference row ``jj`` goes to column ``jj % width`` of panel ``jj //
+    width``; each panel is feature-major, so the distance kernels read a
+    panel as one contiguous stream of packs.
+    """
+    n_features = X.shape[1]
+    width = panels.shape[2]
+    for jj in range(stop - start):
+        row = order[start + jj]
+        p = jj // width
+        k = jj - p * width
+        for f in range(n_features):
+            panels[p, f, k] = X[row, f]
+
+
+@njit(**JIT_KW)
+def _quad_against_panels(
+    X,  # IN (n_samples, n_features)
+    i0,
+    i1,
+    i2,
+    i3,
+    panels,  # IN (n_panels, n_features, 2 * lanes), reference rows
+    m_vec,
+    add_cols,
+    colpart_row,  # IN/OUT (>= off + m_vec,) float64
+    off,
+    part,  # OUT (>= q + 4, 4) float64, C-contiguous
+    q,
+):
+    """Distances from rows ``i0 .. i3`` to the first ``m_vec`` panel columns.
+
+    ``m_vec`` is a multiple of the panel width ``2 * lanes``. The four rows
+    share every pack loaded from a panel (register blocking: 8 accumulators
+    of ``lanes`` distances each). Each distance is added, in row order, to
+    ``colpart_row[off + j]`` when ``add_cols``, and into four partial sums per
+    row (column ``j`` into sum ``j % 4``), written to ``part[q:q + 4]``.
+    """
+    n_features = X.shape[1]
+    lanes = _lanes(panels)
+    width = 2 * lanes
+    p0 = _vzero(part)
+    p1 = _vzero(part)
+    p2 = _vzero(part)
+    p3 = _vzero(part)
+    for j in range(0, m_vec, width):
+        # panel j // width starts at flat position (j // width) * n_features * width
+        base = j * n_features
+        a00 = _vzero(panels)
+        a01 = _vzero(panels)
+        a10 = _vzero(panels)
+        a11 = _vzero(panels)
+        a20 = _vzero(panels)
+        a21 = _vzero(panels)
+        a30 = _vzero(panels)
+        a31 = _vzero(panels)
+        for f in range(n_features):
+            t0 = _vload(panels, base + f * width)
+            t1 = _vload(panels, base + f * width + lanes)
+            v = _vsplat(panels, X[i0, f])
+            e = _vsub(t0, v)
+            a00 = _vfma(e, e, a00)
+            e = _vsub(t1, v)
+            a01 = _vfma(e, e, a01)
+            v = _vsplat(panels, X[i1, f])
+            e = _vsub(t0, v)
+            a10 = _vfma(e, e, a10)
+            e = _vsub(t1, v)
+            a11 = _vfma(e, e, a11)
+            v = _vsplat(panels, X[i2, f])
+            e = _vsub(t0, v)
+            a20 = _vfma(e, e, a20)
+            e = _vsub(t1, v)
+            a21 = _vfma(e, e, a21)
+            v = _vsplat(panels, X[i3, f])
+            e = _vsub(t0, v)
+            a30 = _vfma(e, e, a30)
+            e = _vsub(t1, v)
+            a31 = _vfma(e, e, a31)
+        a00 = _vsqrt(a00)
+        a01 = _vsqrt(a01)
+        a10 = _vsqrt(a10)
+        a11 = _vsqrt(a11)
+        a20 = _vsqrt(a20)
+        a21 = _vsqrt(a21)
+        a30 = _vsqrt(a30)
+        a31 = _vsqrt(a31)
+        if add_cols:
+            c = off + j
+            _vadd_into(colpart_row, c, a00)
+            _vadd_into(colpart_row, c, a10)
+            _vadd_into(colpart_row, c, a20)
+            _vadd_into(colpart_row, c, a30)
+            c += lanes
+            _vadd_into(colpart_row, c, a01)
+            _vadd_into(colpart_row, c, a11)
+            _vadd_into(colpart_row, c, a21)
+            _vadd_into(colpart_row, c, a31)
+        p0 = _vfold4(_vfold4(p0, a00), a01)
+        p1 = _vfold4(_vfold4(p1, a10), a11)
+        p2 = _vfold4(_vfold4(p2, a20), a21)
+        p3 = _vfold4(_vfold4(p3, a30), a31)
+    _vstore(part, 4 * q, p0)
+    _vstore(part, 4 * (q + 1), p1)
+    _vstore(part, 4 * (q + 2), p2)
+    _vstore(part, 4 * (q + 3), p3)
+
+
+@njit(**JIT_KW)
+def _row_against_panels(
+    X,  # IN (n_samples, n_features)
+    i,
+    panels,  # IN (n_panels, n_features, 2 * lanes), reference rows
+    m_vec,
+    add_cols,
+    colpart_row,  # IN/OUT (>= off + m_vec,) float64
+    off,
+    part,  # OUT (>= q + 1, 4) float64, C-contiguous
+    q,
+):
+    """:func:`_quad_against_panels` for a single row (the rows left over)."""
+    n_features = X.shape[1]
+    lanes = _lanes(panels)
+    width = 2 * lanes
+    p0 = _vzero(part)
+    for j in range(0, m_vec, width):
+        base = j * n_features
+        a0 = _vzero(panels)
+        a1 = _vzero(panels)
+        for f in range(n_features):
+            v = _vsplat(panels, X[i, f])
+            e = _vsub(_vload(panels, base + f * width), v)
+            a0 = _vfma(e, e, a0)
+            e = _vsub(_vload(panels, base + f * width + lanes), v)
+            a1 = _vfma(e, e, a1)
+        a0 = _vsqrt(a0)
+        a1 = _vsqrt(a1)
+        if add_cols:
+            _vadd_into(colpart_row, off + j, a0)
+            _vadd_into(colpart_row, off + j + lanes, a1)
+        p0 = _vfold4(_vfold4(p0, a0), a1)
+    _vstore(part, 4 * q, p0)
+
+
+@njit(**JIT_KW)
+def _panel_sq_distance(
+    X,  # IN (n_samples, n_features)
+    i,
+    panels,  # IN (n_panels, n_features, width)
+    p,
+    k,
+):
+    """Squared distance from row ``i`` to column ``k`` of panel ``p``, scalar."""
+    acc = X.dtype.type(0)
+    for f in range(X.shape[1]):
+        e = panels[p, f, k] - X[i, f]
+        acc = _fma(e, e, acc)
+    return acc
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -391,8 +821,8 @@ def _block_sums(
     diagonal,
     rowsum,  # OUT (n_samples,) float64, positions a0:a1 written
     colpart,  # OUT (MAX_STRIPES, >= b1 - b0) float64, first n_stripes rows written
-    tiles,  # scratch (MAX_STRIPES, n_features, CHUNK_SIZE), X's dtype
-    dists,  # scratch (MAX_STRIPES, CHUNK_SIZE), X's dtype
+    panels,  # scratch (MAX_STRIPES, CHUNK_SIZE // width, n_features, width), X's dtype
+    parts,  # scratch (MAX_STRIPES, ROW_BLOCK, 4) float64
 ):
     """Row and column distance sums of one cluster-pair block.
 
@@ -416,8 +846,8 @@ def _block_sums(
     n_stripes = min(MAX_STRIPES, n_row_blocks)
     width = b1 - b0
     for s in prange(n_stripes):
-        tile = tiles[s]
-        dist = dists[s]
+        stripe_panels = panels[s]
+        part = parts[s]
         colpart_row = colpart[s]
         for jj in range(width):
             colpart_row[jj] = 0.0
@@ -428,16 +858,16 @@ def _block_sums(
                 rowsum[r] = 0.0
             if diagonal:
                 _rows_against_tiles(
-                    X, order, r0, r1, r0, r1, b0, False, tile, dist, rowsum,
+                    X, order, r0, r1, r0, r1, b0, False, stripe_panels, part, rowsum,
                     colpart_row,
                 )  # fmt: skip
                 _rows_against_tiles(
-                    X, order, r0, r1, r1, b1, b0, True, tile, dist, rowsum,
+                    X, order, r0, r1, r1, b1, b0, True, stripe_panels, part, rowsum,
                     colpart_row,
                 )  # fmt: skip
             else:
                 _rows_against_tiles(
-                    X, order, r0, r1, b0, b1, b0, True, tile, dist, rowsum,
+                    X, order, r0, r1, b0, b1, b0, True, stripe_panels, part, rowsum,
                     colpart_row,
                 )  # fmt: skip
     return n_stripes
