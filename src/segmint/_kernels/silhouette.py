@@ -46,6 +46,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, models, register_model
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
+from segmint._kernels._simd import fma as _fma
 
 # ---------------------------------------------------------------------------
 # SIMD packs
@@ -291,23 +292,6 @@ def _gather_tile(
         row = order[start + jj]
         for f in range(n_features):
             tile[f, jj] = X[row, f]
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a * b + c`` with one rounding (LLVM's ``llvm.fma``), vectorisable.
-
-    An explicit fused multiply-add, not a fastmath licence: the result is
-    fully specified (IEEE 754 fusedMultiplyAdd) and at least as accurate as
-    the separate multiply and add.
-    """
-    if not (a == b == c and isinstance(a, types.Float)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-
-    return a(a, b, c), codegen
 
 
 @njit(**JIT_KW)
