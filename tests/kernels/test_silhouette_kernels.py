@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from segmint._config import CHUNK_SIZE
-from segmint._kernels import scores, silhouette
+from segmint._kernels import _simd, scores, silhouette
 
 
 def _pairwise(X, squared=False):
@@ -181,7 +181,7 @@ def test_register_blocked_sums_equal_per_row_sums(
     r0, r1 = 3, 3 + n_rows
     c0, c1 = r1 + 4, r1 + 4 + n_cols
     b0 = r1 + 1  # columns start at an offset into the column-sum row
-    width = 2 * silhouette.PACK_BYTES // X.itemsize
+    width = 2 * _simd.lanes(X.itemsize)
     panels = np.empty((CHUNK_SIZE // width, d, width), dtype=dtype)
     part = np.empty((silhouette.ROW_BLOCK, 4))
     rowsum = np.zeros(n)

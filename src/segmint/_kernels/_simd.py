@@ -16,7 +16,7 @@ it leaves part of each register unused.
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, models, register_model
 
 #: Rows handled together by :func:`nearest_rows`.
 ROWS = 4
@@ -28,11 +28,6 @@ VECTOR_BYTES = 32
 def lanes(itemsize):
     """Lanes per vector for an element of ``itemsize`` bytes."""
     return VECTOR_BYTES // itemsize
-
-
-def centre_block(itemsize):
-    """Centres scored together by :func:`nearest_rows`: two vectors' worth."""
-    return 2 * lanes(itemsize)
 
 
 @intrinsic
@@ -65,6 +60,235 @@ def _is_c_matrix(t, dtypes=(types.float32, types.float64)):
     )
 
 
+# ---------------------------------------------------------------------------
+# Packs: one vector register as a Numba value
+#
+# A pack is an LLVM vector of VECTOR_BYTES (4 float64 or 8 float32) that
+# jitted code can hold in a variable, for kernels written as loops over
+# packs (the silhouette). Every operation is exact IEEE 754 arithmetic lane
+# by lane, so a pack computes bit for bit what the scalar code computes.
+# ---------------------------------------------------------------------------
+
+
+class Pack(types.Type):
+    """Numba type of a SIMD pack: ``lanes`` values of the float ``dtype``."""
+
+    def __init__(self, dtype, lanes):
+        self.dtype = dtype
+        self.lanes = lanes
+        super().__init__(name=f"Pack({dtype} x {lanes})")
+
+
+@register_model(Pack)
+class _PackModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        element = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
+
+
+def _pack_of(dtype):
+    """The pack type holding ``dtype`` values."""
+    return Pack(dtype, lanes(dtype.bitwidth // 8))
+
+
+def _is_float_array(a):
+    return isinstance(a, types.Array) and isinstance(a.dtype, types.Float)
+
+
+def _pointer(context, builder, aryty, ary, index, indexty):
+    """Address of element ``index`` of ``ary`` counted over its flat data."""
+    data = context.make_array(aryty)(context, builder, ary).data
+    return builder.gep(data, [context.cast(builder, index, indexty, types.intp)])
+
+
+def _splat(builder, value, vty):
+    """A vector of type ``vty`` with ``value`` in every lane."""
+    undef = ir.Constant(vty, ir.Undefined)
+    first = builder.insert_element(undef, value, ir.Constant(ir.IntType(32), 0))
+    zeros = ir.Constant(ir.VectorType(ir.IntType(32), vty.count), None)
+    return builder.shuffle_vector(first, undef, zeros)
+
+
+def _vector_call(builder, name, vty, args):
+    """Call the overloaded LLVM intrinsic ``name`` on vectors of type ``vty``."""
+    element = "f64" if isinstance(vty.element, ir.DoubleType) else "f32"
+    fnty = ir.FunctionType(vty, [vty] * len(args))
+    fn = cgutils.get_or_insert_function(
+        builder.module, fnty, f"{name}.v{vty.count}{element}"
+    )
+    return builder.call(fn, args)
+
+
+@intrinsic
+def pack_lanes(typingctx, a):
+    """Number of lanes of the pack of ``a``'s dtype (a compile-time constant)."""
+    if not _is_float_array(a):
+        return None
+    lanes = _pack_of(a.dtype).lanes
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(types.intp, lanes)
+
+    return types.intp(a), codegen
+
+
+@intrinsic
+def vzero(typingctx, a):
+    """A pack of zeros of ``a``'s dtype."""
+    if not _is_float_array(a):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        return ir.Constant(context.get_value_type(pack), None)
+
+    return pack(a), codegen
+
+
+@intrinsic
+def vload(typingctx, a, index):
+    """The pack at flat position ``index`` of the C-contiguous array ``a``."""
+    if not (_is_float_array(a) and a.layout == "C"):
+        return None
+    if not isinstance(index, types.Integer):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, context.get_value_type(pack).as_pointer())
+        return builder.load(vptr, align=a.dtype.bitwidth // 8)
+
+    return pack(a, index), codegen
+
+
+@intrinsic
+def vstore(typingctx, a, index, p):
+    """Store pack ``p`` at flat position ``index`` of the C-contiguous ``a``."""
+    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, Pack)):
+        return None
+    if not (isinstance(index, types.Integer) and p.dtype == a.dtype):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, context.get_value_type(p).as_pointer())
+        builder.store(args[2], vptr, align=a.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(a, index, p), codegen
+
+
+@intrinsic
+def vsplat(typingctx, a, x):
+    """A pack of ``a``'s dtype with ``x`` in every lane."""
+    if not (_is_float_array(a) and x == a.dtype):
+        return None
+    pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        return _splat(builder, args[1], context.get_value_type(pack))
+
+    return pack(a, x), codegen
+
+
+@intrinsic
+def vsub(typingctx, p, q):
+    """``p - q``, lane by lane."""
+    if not (isinstance(p, Pack) and p == q):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fsub(*args)
+
+    return p(p, q), codegen
+
+
+@intrinsic
+def vfma(typingctx, p, q, r):
+    """``p * q + r`` with one rounding, lane by lane (``llvm.fma``)."""
+    if not (isinstance(p, Pack) and p == q == r):
+        return None
+
+    def codegen(context, builder, signature, args):
+        vty = context.get_value_type(p)
+        return _vector_call(builder, "llvm.fma", vty, list(args))
+
+    return p(p, q, r), codegen
+
+
+@intrinsic
+def vsqrt(typingctx, p):
+    """Correctly rounded square root, lane by lane (``llvm.sqrt``)."""
+    if not isinstance(p, Pack):
+        return None
+
+    def codegen(context, builder, signature, args):
+        vty = context.get_value_type(p)
+        return _vector_call(builder, "llvm.sqrt", vty, list(args))
+
+    return p(p), codegen
+
+
+@intrinsic
+def vadd_into(typingctx, a, index, p):
+    """``a[index : index + lanes] += p``, ``a`` float64, ``p`` widened exactly."""
+    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, Pack)):
+        return None
+    if not (isinstance(index, types.Integer) and a.dtype == types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        wide = ir.VectorType(ir.DoubleType(), p.lanes)
+        ptr = _pointer(
+            context, builder, signature.args[0], args[0], args[1], signature.args[1]
+        )
+        vptr = builder.bitcast(ptr, wide.as_pointer())
+        value = args[2]
+        if p.dtype != types.float64:
+            value = builder.fpext(value, wide)
+        builder.store(builder.fadd(builder.load(vptr, align=8), value), vptr, align=8)
+        return context.get_dummy_value()
+
+    return types.none(a, index, p), codegen
+
+
+@intrinsic
+def vfold4(typingctx, acc, p):
+    """Add ``p`` into the four float64 partial sums ``acc``, four lanes at a time.
+
+    Lanes ``4 c .. 4 c + 3`` of ``p`` (widened exactly to float64) are added
+    to ``acc`` for ``c = 0, 1, ...`` in turn, so partial sum ``l`` receives
+    the values at positions ``l, l + 4, l + 8, ...`` in order, as in
+    :func:`~segmint._kernels.silhouette._run_sum`.
+    """
+    if not (isinstance(acc, Pack) and acc.dtype == types.float64):
+        return None
+    if not (acc.lanes == 4 and isinstance(p, Pack) and p.lanes % 4 == 0):
+        return None
+
+    def codegen(context, builder, signature, args):
+        total, value = args
+        wide = ir.VectorType(ir.DoubleType(), 4)
+        undef = ir.Constant(value.type, ir.Undefined)
+        for c in range(p.lanes // 4):
+            chunk = value
+            if p.lanes != 4:
+                idx = [4 * c + k for k in range(4)]
+                mask = ir.Constant(ir.VectorType(ir.IntType(32), 4), idx)
+                chunk = builder.shuffle_vector(value, undef, mask)
+            if p.dtype != types.float64:
+                chunk = builder.fpext(chunk, wide)
+            total = builder.fadd(total, chunk)
+        return total
+
+    return acc(acc, p), codegen
+
+
 @intrinsic
 def nearest_rows(
     typingctx, X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
@@ -77,7 +301,7 @@ def nearest_rows(
                      best, second, label, sqn)
 
     ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
-    ``kp`` a multiple of :func:`centre_block`, ``half`` (kp,) holds
+    ``kp`` a multiple of two vectors' worth of centres, ``half`` (kp,) holds
     ``0.5 ||c_j||^2`` (``inf`` for padding). For row ``row_r`` it writes, at
     index ``pos + r`` of the 1-D arrays ``best``, ``second`` and ``label``
     (all of X's dtype): the smallest value of ``half[j] - x.c_j``, the
@@ -120,22 +344,19 @@ def nearest_rows(
         fty = context.get_value_type(dtype)
         vty = ir.VectorType(fty, width)
         vptr = vty.as_pointer()
-        vfma = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(vty, [vty, vty, vty]),
-            f"llvm.fma.v{width}f{dtype.bitwidth}",
-        )
+
+        def vfma(a, b, c):
+            return _vector_call(builder, "llvm.fma", vty, [a, b, c])
+
         n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
         n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
         undef = ir.Constant(vty, ir.Undefined)
-        zeros_mask = ir.Constant(ir.VectorType(i32, width), [0] * width)
 
         def const(v):
             return ir.Constant(i64, v)
 
         def splat(value):
-            vec = builder.insert_element(undef, value, ir.Constant(i32, 0))
-            return builder.shuffle_vector(vec, undef, zeros_mask)
+            return _splat(builder, value, vty)
 
         def vload(arr, idx):
             ptr = builder.bitcast(builder.gep(arr.data, [idx]), vptr)
@@ -164,9 +385,7 @@ def nearest_rows(
             f = builder.mul(vec_loop.index, const(width))
             for r in range(ROWS):
                 xv = vload(xa, builder.add(row_start[r], f))
-                builder.store(
-                    builder.call(vfma, [xv, xv, builder.load(nrm[r])]), nrm[r]
-                )
+                builder.store(vfma(xv, xv, builder.load(nrm[r])), nrm[r])
         tail = builder.mul(n_vec, const(width))
         with cgutils.for_range(builder, builder.sub(n_features, tail)) as tail_loop:
             f = builder.add(tail, tail_loop.index)
@@ -181,28 +400,23 @@ def nearest_rows(
                 )
         f64 = ir.DoubleType()
         for r in range(ROWS):
+            # Halve the vector until one lane is left: lanes (q, q + w) add.
             vec = builder.load(nrm[r])
             half_width = width // 2
             while half_width >= 1:
-                lo = builder.shuffle_vector(
-                    vec,
-                    undef,
-                    ir.Constant(
-                        ir.VectorType(i32, half_width), list(range(half_width))
-                    ),
+                spare = ir.Constant(vec.type, ir.Undefined)
+                lo = ir.Constant(
+                    ir.VectorType(i32, half_width), list(range(half_width))
                 )
-                hi = builder.shuffle_vector(
-                    vec,
-                    undef,
-                    ir.Constant(
-                        ir.VectorType(i32, half_width),
-                        list(range(half_width, 2 * half_width)),
-                    ),
+                hi = ir.Constant(
+                    ir.VectorType(i32, half_width),
+                    list(range(half_width, 2 * half_width)),
                 )
-                vec = builder.fadd(lo, hi)
-                undef = ir.Constant(vec.type, ir.Undefined)
+                vec = builder.fadd(
+                    builder.shuffle_vector(vec, spare, lo),
+                    builder.shuffle_vector(vec, spare, hi),
+                )
                 half_width //= 2
-            undef = ir.Constant(vty, ir.Undefined)
             total = builder.extract_element(vec, ir.Constant(i32, 0))
             if dtype == types.float32:
                 total = builder.fpext(total, f64)
@@ -226,8 +440,8 @@ def nearest_rows(
                     xr = splat(xr)
                     a0 = builder.load(acc[r][0])
                     a1 = builder.load(acc[r][1])
-                    builder.store(builder.call(vfma, [xr, c0, a0]), acc[r][0])
-                    builder.store(builder.call(vfma, [xr, c1, a1]), acc[r][1])
+                    builder.store(vfma(xr, c0, a0), acc[r][0])
+                    builder.store(vfma(xr, c1, a1), acc[r][1])
             for h in range(2):
                 jh = builder.add(j0, const(h * width))
                 hv = vload(ha, jh)
@@ -310,11 +524,7 @@ def _emit_row_distance(builder, n_features, x, x_dtype, c, c_dtype, sums=None, w
         return builder.fpext(value, f64) if dtype == types.float32 else value
 
     if w is not None:
-        undef = ir.Constant(v4, ir.Undefined)
-        wv = builder.insert_element(undef, w, ir.Constant(i32, 0))
-        wv = builder.shuffle_vector(
-            wv, undef, ir.Constant(ir.VectorType(i32, 4), [0] * 4)
-        )
+        wv = _splat(builder, w, v4)
     acc = cgutils.alloca_once_value(builder, ir.Constant(v4, None))
     n_quads = builder.udiv(n_features, ir.Constant(i64, 4))
     with cgutils.for_range(builder, n_quads) as quad:
@@ -344,15 +554,11 @@ def _emit_row_distance(builder, n_features, x, x_dtype, c, c_dtype, sums=None, w
 
 
 def _row_pointer(context, builder, array_type, array_value, index, index_type):
-    """Pointer to the first element of row ``index`` of a C-contiguous matrix."""
+    """Pointer to row ``index`` of a C-contiguous matrix, and its row length."""
     arr = context.make_array(array_type)(context, builder, array_value)
-    i64 = ir.IntType(64)
-    if index_type.bitwidth < 64:
-        index = (
-            builder.sext(index, i64) if index_type.signed else builder.zext(index, i64)
-        )
     n_features = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
-    return builder.gep(arr.data, [builder.mul(index, n_features)]), n_features
+    row = context.cast(builder, index, index_type, types.intp)
+    return builder.gep(arr.data, [builder.mul(row, n_features)]), n_features
 
 
 @intrinsic

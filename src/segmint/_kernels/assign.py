@@ -230,6 +230,37 @@ def _add_row(
     return _simd.add_row(X, i, w, centers64, lab, sums)
 
 
+@njit(inline="always", **JIT_KW)
+def _commit_chunk(
+    X,  # IN (n_samples, n_features)
+    sample_weight,  # IN (n_samples,)
+    centers64,  # IN (n_clusters, n_features) float64
+    start,  # IN first row of the chunk
+    end,  # IN one past its last row
+    new,  # IN (>= end - start,) int32: the chunk's new labels
+    labels,  # IN/OUT (n_samples,) int32
+    sums,  # IN/OUT (n_clusters, n_features) float64, the block's sums
+    weights,  # IN/OUT (n_clusters,) float64, the block's weights
+    inertia,  # IN running inertia of the block
+    changed,  # IN running count of changed labels in the block
+):
+    """Store a chunk's new labels and add its rows to the block's partials.
+
+    Shared by every variant: rows in order, each through :func:`_add_row`,
+    so plain Lloyd and the pruned steps produce the same bits. Returns the
+    updated ``(inertia, changed)``.
+    """
+    for i in range(start, end):
+        lab = np.intp(new[i - start])
+        if lab != labels[i]:
+            changed += 1
+            labels[i] = lab
+        w = np.float64(sample_weight[i])
+        weights[lab] += w
+        inertia += _add_row(X, i, w, centers64, lab, sums)
+    return inertia, changed
+
+
 @njit(**PARALLEL_JIT_KW)
 def lloyd_step(
     X,  # IN (n_samples, n_features) float32/float64
@@ -309,14 +340,19 @@ def lloyd_step(
                 new,
                 lower,
             )
-            for i in range(start, end):
-                lab = np.intp(new[i - start])
-                if lab != labels[i]:
-                    changed += 1
-                    labels[i] = lab
-                w = np.float64(sample_weight[i])
-                weights[lab] += w
-                inertia += _add_row(X, i, w, centers64, lab, sums)
+            inertia, changed = _commit_chunk(
+                X,
+                sample_weight,
+                centers64,
+                start,
+                end,
+                new,
+                labels,
+                sums,
+                weights,
+                inertia,
+                changed,
+            )
         block_inertia[b] = inertia
         block_changed[b] = changed
 

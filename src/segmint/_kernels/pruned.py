@@ -23,8 +23,8 @@ from numba import njit, prange
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
 from segmint._kernels.assign import (
-    _add_row,
     _block_scratch,
+    _commit_chunk,
     _nearest_chunk,
     _pad_centers,
     _sq_dist_row,
@@ -204,14 +204,19 @@ def hamerly_step(
                     i = cand[t]
                     new[i - start] = cand_labels[t]
                     lower[i] = np.sqrt(cand_lower[t]) * (1.0 - eta)
-            for i in range(start, end):
-                lab = np.intp(new[i - start])
-                if lab != labels[i]:
-                    changed += 1
-                    labels[i] = lab
-                w = np.float64(sample_weight[i])
-                weights[lab] += w
-                inertia += _add_row(X, i, w, centers64, lab, sums)
+            inertia, changed = _commit_chunk(
+                X,
+                sample_weight,
+                centers64,
+                start,
+                end,
+                new,
+                labels,
+                sums,
+                weights,
+                inertia,
+                changed,
+            )
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
@@ -364,14 +369,19 @@ def elkan_step(
                     bound = np.float32(np.sqrt(cand_lower[t]) * (1.0 - eta) * _F32_DOWN)
                     for j in range(n_clusters):
                         lower[i, j] = bound
-            for i in range(start, end):
-                lab = np.intp(new[i - start])
-                if lab != labels[i]:
-                    changed += 1
-                    labels[i] = lab
-                w = np.float64(sample_weight[i])
-                weights[lab] += w
-                inertia += _add_row(X, i, w, centers64, lab, sums)
+            inertia, changed = _commit_chunk(
+                X,
+                sample_weight,
+                centers64,
+                start,
+                end,
+                new,
+                labels,
+                sums,
+                weights,
+                inertia,
+                changed,
+            )
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
@@ -542,14 +552,19 @@ def yinyang_step(
                     bound = np.float32(np.sqrt(cand_lower[t]) * (1.0 - eta) * _F32_DOWN)
                     for g in range(n_groups):
                         lower[i, g] = bound
-            for i in range(start, end):
-                lab = np.intp(new[i - start])
-                if lab != labels[i]:
-                    changed += 1
-                    labels[i] = lab
-                w = np.float64(sample_weight[i])
-                weights[lab] += w
-                inertia += _add_row(X, i, w, centers64, lab, sums)
+            inertia, changed = _commit_chunk(
+                X,
+                sample_weight,
+                centers64,
+                start,
+                end,
+                new,
+                labels,
+                sums,
+                weights,
+                inertia,
+                changed,
+            )
         block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist

@@ -40,242 +40,10 @@ order, so the results do not depend on the number of threads.
 """
 
 import numpy as np
-from llvmlite import ir
 from numba import njit, prange
-from numba.core import cgutils, types
-from numba.extending import intrinsic, models, register_model
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
-from segmint._kernels._simd import fma as _fma
-
-# ---------------------------------------------------------------------------
-# SIMD packs
-#
-# Numba vectorises innermost loops only, so a kernel that keeps several rows'
-# distances in registers across a loop over features has to spell its vectors
-# out. A pack is an LLVM vector of 32 bytes (one AVX register: 4 float64 or 8
-# float32); the intrinsics below are the handful of operations the silhouette
-# kernels need. Every operation is exact IEEE 754 arithmetic lane by lane (no
-# fastmath), so a pack computes bit for bit what the scalar code computes.
-# ---------------------------------------------------------------------------
-
-#: Bytes in one SIMD pack.
-PACK_BYTES = 32
-
-
-class _Pack(types.Type):
-    """Numba type of a SIMD pack: ``lanes`` values of the float ``dtype``."""
-
-    def __init__(self, dtype, lanes):
-        self.dtype = dtype
-        self.lanes = lanes
-        super().__init__(name=f"Pack({dtype} x {lanes})")
-
-
-@register_model(_Pack)
-class _PackModel(models.PrimitiveModel):
-    def __init__(self, dmm, fe_type):
-        element = dmm.lookup(fe_type.dtype).get_value_type()
-        super().__init__(dmm, fe_type, ir.VectorType(element, fe_type.lanes))
-
-
-def _pack_of(dtype):
-    """The pack type holding ``dtype`` values."""
-    return _Pack(dtype, PACK_BYTES // (dtype.bitwidth // 8))
-
-
-def _is_float_array(a):
-    return isinstance(a, types.Array) and isinstance(a.dtype, types.Float)
-
-
-def _pointer(context, builder, aryty, ary, index, indexty):
-    """Address of element ``index`` of ``ary`` counted over its flat data."""
-    data = context.make_array(aryty)(context, builder, ary).data
-    return builder.gep(data, [context.cast(builder, index, indexty, types.intp)])
-
-
-def _vector_call(builder, name, vty, args):
-    """Call the overloaded LLVM intrinsic ``name`` on vectors of type ``vty``."""
-    element = "f64" if isinstance(vty.element, ir.DoubleType) else "f32"
-    fnty = ir.FunctionType(vty, [vty] * len(args))
-    fn = cgutils.get_or_insert_function(
-        builder.module, fnty, f"{name}.v{vty.count}{element}"
-    )
-    return builder.call(fn, args)
-
-
-@intrinsic
-def _lanes(typingctx, a):
-    """Number of lanes of the pack of ``a``'s dtype (a compile-time constant)."""
-    if not _is_float_array(a):
-        return None
-    lanes = _pack_of(a.dtype).lanes
-
-    def codegen(context, builder, signature, args):
-        return context.get_constant(types.intp, lanes)
-
-    return types.intp(a), codegen
-
-
-@intrinsic
-def _vzero(typingctx, a):
-    """A pack of zeros of ``a``'s dtype."""
-    if not _is_float_array(a):
-        return None
-    pack = _pack_of(a.dtype)
-
-    def codegen(context, builder, signature, args):
-        return ir.Constant(context.get_value_type(pack), None)
-
-    return pack(a), codegen
-
-
-@intrinsic
-def _vload(typingctx, a, index):
-    """The pack at flat position ``index`` of the C-contiguous array ``a``."""
-    if not (_is_float_array(a) and a.layout == "C"):
-        return None
-    if not isinstance(index, types.Integer):
-        return None
-    pack = _pack_of(a.dtype)
-
-    def codegen(context, builder, signature, args):
-        ptr = _pointer(
-            context, builder, signature.args[0], args[0], args[1], signature.args[1]
-        )
-        vptr = builder.bitcast(ptr, context.get_value_type(pack).as_pointer())
-        return builder.load(vptr, align=a.dtype.bitwidth // 8)
-
-    return pack(a, index), codegen
-
-
-@intrinsic
-def _vstore(typingctx, a, index, p):
-    """Store pack ``p`` at flat position ``index`` of the C-contiguous ``a``."""
-    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, _Pack)):
-        return None
-    if not (isinstance(index, types.Integer) and p.dtype == a.dtype):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ptr = _pointer(
-            context, builder, signature.args[0], args[0], args[1], signature.args[1]
-        )
-        vptr = builder.bitcast(ptr, context.get_value_type(p).as_pointer())
-        builder.store(args[2], vptr, align=a.dtype.bitwidth // 8)
-        return context.get_dummy_value()
-
-    return types.none(a, index, p), codegen
-
-
-@intrinsic
-def _vsplat(typingctx, a, x):
-    """A pack of ``a``'s dtype with ``x`` in every lane."""
-    if not (_is_float_array(a) and x == a.dtype):
-        return None
-    pack = _pack_of(a.dtype)
-
-    def codegen(context, builder, signature, args):
-        vty = context.get_value_type(pack)
-        undef = ir.Constant(vty, ir.Undefined)
-        first = builder.insert_element(undef, args[1], ir.Constant(ir.IntType(32), 0))
-        zeros = ir.Constant(ir.VectorType(ir.IntType(32), pack.lanes), None)
-        return builder.shuffle_vector(first, undef, zeros)
-
-    return pack(a, x), codegen
-
-
-@intrinsic
-def _vsub(typingctx, p, q):
-    """``p - q``, lane by lane."""
-    if not (isinstance(p, _Pack) and p == q):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.fsub(*args)
-
-    return p(p, q), codegen
-
-
-@intrinsic
-def _vfma(typingctx, p, q, r):
-    """``p * q + r`` with one rounding, lane by lane (``llvm.fma``)."""
-    if not (isinstance(p, _Pack) and p == q == r):
-        return None
-
-    def codegen(context, builder, signature, args):
-        vty = context.get_value_type(p)
-        return _vector_call(builder, "llvm.fma", vty, list(args))
-
-    return p(p, q, r), codegen
-
-
-@intrinsic
-def _vsqrt(typingctx, p):
-    """Correctly rounded square root, lane by lane (``llvm.sqrt``)."""
-    if not isinstance(p, _Pack):
-        return None
-
-    def codegen(context, builder, signature, args):
-        vty = context.get_value_type(p)
-        return _vector_call(builder, "llvm.sqrt", vty, list(args))
-
-    return p(p), codegen
-
-
-@intrinsic
-def _vadd_into(typingctx, a, index, p):
-    """``a[index : index + lanes] += p``, ``a`` float64, ``p`` widened exactly."""
-    if not (_is_float_array(a) and a.layout == "C" and isinstance(p, _Pack)):
-        return None
-    if not (isinstance(index, types.Integer) and a.dtype == types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        wide = ir.VectorType(ir.DoubleType(), p.lanes)
-        ptr = _pointer(
-            context, builder, signature.args[0], args[0], args[1], signature.args[1]
-        )
-        vptr = builder.bitcast(ptr, wide.as_pointer())
-        value = args[2]
-        if p.dtype != types.float64:
-            value = builder.fpext(value, wide)
-        builder.store(builder.fadd(builder.load(vptr, align=8), value), vptr, align=8)
-        return context.get_dummy_value()
-
-    return types.none(a, index, p), codegen
-
-
-@intrinsic
-def _vfold4(typingctx, acc, p):
-    """Add ``p`` into the four float64 partial sums ``acc``, four lanes at a time.
-
-    Lanes ``4 c .. 4 c + 3`` of ``p`` (widened exactly to float64) are added
-    to ``acc`` for ``c = 0, 1, ...`` in turn, so partial sum ``l`` receives
-    the values at positions ``l, l + 4, l + 8, ...`` in order, as in
-    :func:`_run_sum`.
-    """
-    if not (isinstance(acc, _Pack) and acc.dtype == types.float64):
-        return None
-    if not (acc.lanes == 4 and isinstance(p, _Pack) and p.lanes % 4 == 0):
-        return None
-
-    def codegen(context, builder, signature, args):
-        total, value = args
-        wide = ir.VectorType(ir.DoubleType(), 4)
-        undef = ir.Constant(value.type, ir.Undefined)
-        for c in range(p.lanes // 4):
-            chunk = value
-            if p.lanes != 4:
-                idx = [4 * c + k for k in range(4)]
-                mask = ir.Constant(ir.VectorType(ir.IntType(32), 4), idx)
-                chunk = builder.shuffle_vector(value, undef, mask)
-            if p.dtype != types.float64:
-                chunk = builder.fpext(chunk, wide)
-            total = builder.fadd(total, chunk)
-        return total
-
-    return acc(acc, p), codegen
+from segmint._kernels import _simd
 
 
 @njit(**JIT_KW)
@@ -325,16 +93,16 @@ def _tile_sq_distances(
             t1 = tile[f + 1, jj] - v1
             t2 = tile[f + 2, jj] - v2
             t3 = tile[f + 3, jj] - v3
-            acc = _fma(t0, t0, dist[jj])
-            acc = _fma(t1, t1, acc)
-            acc = _fma(t2, t2, acc)
-            dist[jj] = _fma(t3, t3, acc)
+            acc = _simd.fma(t0, t0, dist[jj])
+            acc = _simd.fma(t1, t1, acc)
+            acc = _simd.fma(t2, t2, acc)
+            dist[jj] = _simd.fma(t3, t3, acc)
         f += 4
     while f < n_features:
         v = X[i, f]
         for jj in range(m):
             t = tile[f, jj] - v
-            dist[jj] = _fma(t, t, dist[jj])
+            dist[jj] = _simd.fma(t, t, dist[jj])
         f += 1
 
 
@@ -516,7 +284,7 @@ def silhouette_ab(
     colpart = np.zeros((MAX_STRIPES, n_samples), dtype=np.float64)
     # per-stripe scratch, allocated once for all blocks; a panel is two packs
     # wide (8 float64 or 16 float32 reference rows)
-    width = 2 * _lanes(X)
+    width = 2 * _simd.pack_lanes(X)
     panels = np.empty(
         (MAX_STRIPES, CHUNK_SIZE // width, X.shape[1], width), dtype=X.dtype
     )
@@ -673,73 +441,73 @@ def _quad_against_panels(
     row (column ``j`` into sum ``j % 4``), written to ``part[q:q + 4]``.
     """
     n_features = X.shape[1]
-    lanes = _lanes(panels)
+    lanes = _simd.pack_lanes(panels)
     width = 2 * lanes
-    p0 = _vzero(part)
-    p1 = _vzero(part)
-    p2 = _vzero(part)
-    p3 = _vzero(part)
+    p0 = _simd.vzero(part)
+    p1 = _simd.vzero(part)
+    p2 = _simd.vzero(part)
+    p3 = _simd.vzero(part)
     for j in range(0, m_vec, width):
         # panel j // width starts at flat position (j // width) * n_features * width
         base = j * n_features
-        a00 = _vzero(panels)
-        a01 = _vzero(panels)
-        a10 = _vzero(panels)
-        a11 = _vzero(panels)
-        a20 = _vzero(panels)
-        a21 = _vzero(panels)
-        a30 = _vzero(panels)
-        a31 = _vzero(panels)
+        a00 = _simd.vzero(panels)
+        a01 = _simd.vzero(panels)
+        a10 = _simd.vzero(panels)
+        a11 = _simd.vzero(panels)
+        a20 = _simd.vzero(panels)
+        a21 = _simd.vzero(panels)
+        a30 = _simd.vzero(panels)
+        a31 = _simd.vzero(panels)
         for f in range(n_features):
-            t0 = _vload(panels, base + f * width)
-            t1 = _vload(panels, base + f * width + lanes)
-            v = _vsplat(panels, X[i0, f])
-            e = _vsub(t0, v)
-            a00 = _vfma(e, e, a00)
-            e = _vsub(t1, v)
-            a01 = _vfma(e, e, a01)
-            v = _vsplat(panels, X[i1, f])
-            e = _vsub(t0, v)
-            a10 = _vfma(e, e, a10)
-            e = _vsub(t1, v)
-            a11 = _vfma(e, e, a11)
-            v = _vsplat(panels, X[i2, f])
-            e = _vsub(t0, v)
-            a20 = _vfma(e, e, a20)
-            e = _vsub(t1, v)
-            a21 = _vfma(e, e, a21)
-            v = _vsplat(panels, X[i3, f])
-            e = _vsub(t0, v)
-            a30 = _vfma(e, e, a30)
-            e = _vsub(t1, v)
-            a31 = _vfma(e, e, a31)
-        a00 = _vsqrt(a00)
-        a01 = _vsqrt(a01)
-        a10 = _vsqrt(a10)
-        a11 = _vsqrt(a11)
-        a20 = _vsqrt(a20)
-        a21 = _vsqrt(a21)
-        a30 = _vsqrt(a30)
-        a31 = _vsqrt(a31)
+            t0 = _simd.vload(panels, base + f * width)
+            t1 = _simd.vload(panels, base + f * width + lanes)
+            v = _simd.vsplat(panels, X[i0, f])
+            e = _simd.vsub(t0, v)
+            a00 = _simd.vfma(e, e, a00)
+            e = _simd.vsub(t1, v)
+            a01 = _simd.vfma(e, e, a01)
+            v = _simd.vsplat(panels, X[i1, f])
+            e = _simd.vsub(t0, v)
+            a10 = _simd.vfma(e, e, a10)
+            e = _simd.vsub(t1, v)
+            a11 = _simd.vfma(e, e, a11)
+            v = _simd.vsplat(panels, X[i2, f])
+            e = _simd.vsub(t0, v)
+            a20 = _simd.vfma(e, e, a20)
+            e = _simd.vsub(t1, v)
+            a21 = _simd.vfma(e, e, a21)
+            v = _simd.vsplat(panels, X[i3, f])
+            e = _simd.vsub(t0, v)
+            a30 = _simd.vfma(e, e, a30)
+            e = _simd.vsub(t1, v)
+            a31 = _simd.vfma(e, e, a31)
+        a00 = _simd.vsqrt(a00)
+        a01 = _simd.vsqrt(a01)
+        a10 = _simd.vsqrt(a10)
+        a11 = _simd.vsqrt(a11)
+        a20 = _simd.vsqrt(a20)
+        a21 = _simd.vsqrt(a21)
+        a30 = _simd.vsqrt(a30)
+        a31 = _simd.vsqrt(a31)
         if add_cols:
             c = off + j
-            _vadd_into(colpart_row, c, a00)
-            _vadd_into(colpart_row, c, a10)
-            _vadd_into(colpart_row, c, a20)
-            _vadd_into(colpart_row, c, a30)
+            _simd.vadd_into(colpart_row, c, a00)
+            _simd.vadd_into(colpart_row, c, a10)
+            _simd.vadd_into(colpart_row, c, a20)
+            _simd.vadd_into(colpart_row, c, a30)
             c += lanes
-            _vadd_into(colpart_row, c, a01)
-            _vadd_into(colpart_row, c, a11)
-            _vadd_into(colpart_row, c, a21)
-            _vadd_into(colpart_row, c, a31)
-        p0 = _vfold4(_vfold4(p0, a00), a01)
-        p1 = _vfold4(_vfold4(p1, a10), a11)
-        p2 = _vfold4(_vfold4(p2, a20), a21)
-        p3 = _vfold4(_vfold4(p3, a30), a31)
-    _vstore(part, 4 * q, p0)
-    _vstore(part, 4 * (q + 1), p1)
-    _vstore(part, 4 * (q + 2), p2)
-    _vstore(part, 4 * (q + 3), p3)
+            _simd.vadd_into(colpart_row, c, a01)
+            _simd.vadd_into(colpart_row, c, a11)
+            _simd.vadd_into(colpart_row, c, a21)
+            _simd.vadd_into(colpart_row, c, a31)
+        p0 = _simd.vfold4(_simd.vfold4(p0, a00), a01)
+        p1 = _simd.vfold4(_simd.vfold4(p1, a10), a11)
+        p2 = _simd.vfold4(_simd.vfold4(p2, a20), a21)
+        p3 = _simd.vfold4(_simd.vfold4(p3, a30), a31)
+    _simd.vstore(part, 4 * q, p0)
+    _simd.vstore(part, 4 * (q + 1), p1)
+    _simd.vstore(part, 4 * (q + 2), p2)
+    _simd.vstore(part, 4 * (q + 3), p3)
 
 
 @njit(**JIT_KW)
@@ -756,26 +524,26 @@ def _row_against_panels(
 ):
     """:func:`_quad_against_panels` for a single row (the rows left over)."""
     n_features = X.shape[1]
-    lanes = _lanes(panels)
+    lanes = _simd.pack_lanes(panels)
     width = 2 * lanes
-    p0 = _vzero(part)
+    p0 = _simd.vzero(part)
     for j in range(0, m_vec, width):
         base = j * n_features
-        a0 = _vzero(panels)
-        a1 = _vzero(panels)
+        a0 = _simd.vzero(panels)
+        a1 = _simd.vzero(panels)
         for f in range(n_features):
-            v = _vsplat(panels, X[i, f])
-            e = _vsub(_vload(panels, base + f * width), v)
-            a0 = _vfma(e, e, a0)
-            e = _vsub(_vload(panels, base + f * width + lanes), v)
-            a1 = _vfma(e, e, a1)
-        a0 = _vsqrt(a0)
-        a1 = _vsqrt(a1)
+            v = _simd.vsplat(panels, X[i, f])
+            e = _simd.vsub(_simd.vload(panels, base + f * width), v)
+            a0 = _simd.vfma(e, e, a0)
+            e = _simd.vsub(_simd.vload(panels, base + f * width + lanes), v)
+            a1 = _simd.vfma(e, e, a1)
+        a0 = _simd.vsqrt(a0)
+        a1 = _simd.vsqrt(a1)
         if add_cols:
-            _vadd_into(colpart_row, off + j, a0)
-            _vadd_into(colpart_row, off + j + lanes, a1)
-        p0 = _vfold4(_vfold4(p0, a0), a1)
-    _vstore(part, 4 * q, p0)
+            _simd.vadd_into(colpart_row, off + j, a0)
+            _simd.vadd_into(colpart_row, off + j + lanes, a1)
+        p0 = _simd.vfold4(_simd.vfold4(p0, a0), a1)
+    _simd.vstore(part, 4 * q, p0)
 
 
 @njit(**JIT_KW)
@@ -790,7 +558,7 @@ def _panel_sq_distance(
     acc = X.dtype.type(0)
     for f in range(X.shape[1]):
         e = panels[p, f, k] - X[i, f]
-        acc = _fma(e, e, acc)
+        acc = _simd.fma(e, e, acc)
     return acc
 
 
