@@ -104,3 +104,60 @@ def test_nearest_chunk_duplicate_centres_lowest_index(dtype):
     C = np.concatenate([far[:6], base, far[6:13], base, far[13:], base])
     labels, _, _ = _label_rows(X, C)
     np.testing.assert_array_equal(labels, np.full(11, 6))
+
+
+@njit
+def _call_seed_rows(X, start, end, ct, col, pending, closest, w, pot):
+    _simd.seed_rows(X, start, end, ct, col, pending, closest, w, pot)
+
+
+@njit
+def _scalar_seed(X, start, end, ct, col, pending, closest, w, pot):
+    """The documented arithmetic, one row and one candidate at a time."""
+    for i in range(start, end):
+        dist = np.empty(_simd.SEED_BLOCK, dtype=X.dtype)
+        for j in range(_simd.SEED_BLOCK):
+            s = X[0, 0] - X[0, 0]
+            for f in range(X.shape[1]):
+                u = X[i, f] - ct[f, col + j]
+                s = _simd.fma(u, u, s)
+            dist[j] = s
+        if pending >= 0 and dist[pending] < closest[i]:
+            closest[i] = dist[pending]
+        for j in range(_simd.SEED_BLOCK):
+            m = closest[i] if closest[i] < dist[j] else dist[j]
+            pot[col + j] += np.float64(w[i]) * np.float64(m)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [1, 3, 8, 17])
+@pytest.mark.parametrize("start,end", [(0, 1), (2, 9), (0, 13)])
+@pytest.mark.parametrize("col,pending", [(0, 0), (0, 5), (8, -1), (8, 7)])
+def test_seed_rows_matches_the_scalar_loop_bit_for_bit(
+    dtype, d, start, end, col, pending
+):
+    rng = np.random.default_rng(d * 100 + end)
+    X = rng.standard_normal((15, d)).astype(dtype)
+    ct = np.ascontiguousarray(rng.standard_normal((d, 16)).astype(dtype))
+    ct[:, 3] = X[start]  # a zero distance
+    w = rng.uniform(0, 2, 15).astype(dtype)
+    closest = rng.uniform(0, 3 * d, 15).astype(dtype)
+    closest[start] = np.inf  # no centre yet
+    pot = rng.standard_normal(16)
+    got = (closest.copy(), pot.copy())
+    want = (closest.copy(), pot.copy())
+    _call_seed_rows(X, start, end, ct, col, pending, got[0], w, got[1])
+    _scalar_seed(X, start, end, ct, col, pending, want[0], w, want[1])
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    # The arithmetic is a squared distance, to rounding in X's dtype.
+    eps = np.finfo(dtype).eps
+    diff = X[start:end, :, None].astype(np.float64) - ct[:, col : col + 8]
+    ref = (diff**2).sum(axis=1)
+    if pending >= 0:
+        folded = np.minimum(closest[start:end], ref[:, pending])
+        np.testing.assert_allclose(got[0][start:end], folded, rtol=8 * d * eps)
+    untouched = np.r_[0:start, end:15]
+    np.testing.assert_array_equal(got[0][untouched], closest[untouched])
+    outside = np.r_[0:col, col + 8 : 16]
+    np.testing.assert_array_equal(got[1][outside], pot[outside])

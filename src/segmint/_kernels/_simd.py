@@ -636,3 +636,180 @@ def add_row(typingctx, X, i, w, centers64, lab, sums):
         return builder.fmul(w_v, dist)
 
     return types.float64(X, i, w, centers64, lab, sums), codegen
+
+
+#: Candidate centres handled together by :func:`seed_rows`.
+SEED_BLOCK = 8
+
+
+@intrinsic
+def seed_rows(typingctx, X, start, end, ct, col, pending, closest, w, pot):
+    """k-means++ distances of rows ``start:end`` to a block of candidates.
+
+    Signature (inside jitted code)::
+
+        seed_rows(X, start, end, ct, col, pending, closest, w, pot)
+
+    ``ct`` holds candidate centres transposed, (d, kp), of X's dtype;
+    the block is columns ``col .. col + SEED_BLOCK - 1``. For every row
+    ``i`` in order, ``dist_j = sum_f (X[i, f] - ct[f, col + j])^2`` is
+    accumulated in X's dtype with fused multiply-adds, features in order
+    (bit for bit the scalar loop ``s = fma(u, u, s)``). If ``pending >= 0``,
+    the candidate in lane ``pending`` of the block is folded into the
+    nearest distances first: ``closest[i] = dist_pending`` where it is
+    smaller. Then, for every lane ``j``, ``pot[col + j] += float64(w[i]) *
+    float64(min(closest[i], dist_j))``, one row after another, so each
+    potential is a plain serial sum over the rows.
+
+    The register tile is 4 rows x SEED_BLOCK candidates; the rows are read
+    in place (no transposed copy of X), one broadcast per row and feature.
+    """
+    if not (_is_c_matrix(X) and _is_c_matrix(ct) and ct.dtype == X.dtype):
+        return None
+    if not all(_is_int64(t) for t in (start, end, col, pending)):
+        return None
+    for a in (closest, w):
+        if not (isinstance(a, types.Array) and a.ndim == 1 and a.layout == "C"):
+            return None
+        if a.dtype != X.dtype:
+            return None
+    if not (
+        isinstance(pot, types.Array)
+        and pot.ndim == 1
+        and pot.layout == "C"
+        and pot.dtype == types.float64
+    ):
+        return None
+    dtype = X.dtype
+    width = lanes(dtype.bitwidth // 8)
+    n_vec = SEED_BLOCK // width
+    align = dtype.bitwidth // 8
+
+    def codegen(context, builder, sig, args):
+        x_v, start_v, end_v, ct_v, col_v, pend_v, cl_v, w_v, pot_v = args
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+        f64 = ir.DoubleType()
+        v4d = ir.VectorType(f64, 4)
+        xa = context.make_array(sig.args[0])(context, builder, x_v)
+        ca = context.make_array(sig.args[3])(context, builder, ct_v)
+        cla = context.make_array(sig.args[6])(context, builder, cl_v)
+        wa = context.make_array(sig.args[7])(context, builder, w_v)
+        pa = context.make_array(sig.args[8])(context, builder, pot_v)
+        fty = context.get_value_type(dtype)
+        vty = ir.VectorType(fty, width)
+        n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
+        n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
+        zero = ir.Constant(vty, None)
+
+        def const(v):
+            return ir.Constant(i64, v)
+
+        def vload(ptr_base, idx, ty, al):
+            ptr = builder.bitcast(builder.gep(ptr_base, [idx]), ty.as_pointer())
+            return builder.load(ptr, align=al)
+
+        # The pending lane, clamped so the extraction is defined when unused.
+        has_pending = builder.icmp_signed(">=", pend_v, const(0))
+        lane = builder.select(has_pending, pend_v, const(0))
+        pend_vec = builder.udiv(lane, const(width))
+        pend_lane = builder.trunc(builder.urem(lane, const(width)), i32)
+
+        pot_ptrs = [
+            builder.bitcast(
+                builder.gep(pa.data, [builder.add(col_v, const(4 * h))]),
+                v4d.as_pointer(),
+            )
+            for h in range(SEED_BLOCK // 4)
+        ]
+        pacc = [
+            cgutils.alloca_once_value(builder, builder.load(p, align=8))
+            for p in pot_ptrs
+        ]
+        acc = [
+            [cgutils.alloca_once_value(builder, zero) for _ in range(n_vec)]
+            for _ in range(ROWS)
+        ]
+
+        def emit_rows(row, n_rows):
+            row_start = [
+                builder.mul(builder.add(row, const(r)), n_features)
+                for r in range(n_rows)
+            ]
+            for r in range(n_rows):
+                for v in range(n_vec):
+                    builder.store(zero, acc[r][v])
+            with cgutils.for_range(builder, n_features) as feature:
+                f = feature.index
+                cbase = builder.add(builder.mul(f, n_padded), col_v)
+                cv = [
+                    vload(ca.data, builder.add(cbase, const(v * width)), vty, align)
+                    for v in range(n_vec)
+                ]
+                for r in range(n_rows):
+                    x = builder.load(
+                        builder.gep(xa.data, [builder.add(row_start[r], f)])
+                    )
+                    xs = _splat(builder, x, vty)
+                    for v in range(n_vec):
+                        u = builder.fsub(xs, cv[v])
+                        a = builder.load(acc[r][v])
+                        builder.store(
+                            _vector_call(builder, "llvm.fma", vty, [u, u, a]),
+                            acc[r][v],
+                        )
+            for r in range(n_rows):
+                i = builder.add(row, const(r))
+                dists = [builder.load(acc[r][v]) for v in range(n_vec)]
+                pick = dists[0]
+                for v in range(1, n_vec):
+                    pick = builder.select(
+                        builder.icmp_unsigned("==", pend_vec, const(v)), dists[v], pick
+                    )
+                dp = builder.extract_element(pick, pend_lane)
+                cl_ptr = builder.gep(cla.data, [i])
+                cl = builder.load(cl_ptr)
+                fold = builder.and_(has_pending, builder.fcmp_ordered("<", dp, cl))
+                near = builder.select(fold, dp, cl)
+                builder.store(near, cl_ptr)
+                ns = _splat(builder, near, vty)
+                wi = builder.load(builder.gep(wa.data, [i]))
+                if dtype == types.float32:
+                    wi = builder.fpext(wi, f64)
+                ws = _splat(builder, wi, v4d)
+                quads = []
+                for v in range(n_vec):
+                    # min(near, dist): near where it is smaller.
+                    m = builder.select(
+                        builder.fcmp_ordered("<", ns, dists[v]), ns, dists[v]
+                    )
+                    if width == 4:
+                        quads.append(m)
+                    else:
+                        spare = ir.Constant(vty, ir.Undefined)
+                        for h in range(width // 4):
+                            mask = ir.Constant(
+                                ir.VectorType(i32, 4), [4 * h + k for k in range(4)]
+                            )
+                            quads.append(
+                                builder.fpext(
+                                    builder.shuffle_vector(m, spare, mask), v4d
+                                )
+                            )
+                for h, q in enumerate(quads):
+                    total = builder.fadd(builder.load(pacc[h]), builder.fmul(ws, q))
+                    builder.store(total, pacc[h])
+
+        n_rows = builder.sub(end_v, start_v)
+        n_groups = builder.sdiv(n_rows, const(ROWS))
+        with cgutils.for_range(builder, n_groups) as group:
+            emit_rows(builder.add(start_v, builder.mul(group.index, const(ROWS))), ROWS)
+        tail = builder.add(start_v, builder.mul(n_groups, const(ROWS)))
+        with cgutils.for_range(builder, builder.sub(end_v, tail)) as one:
+            emit_rows(builder.add(tail, one.index), 1)
+        for p, a in zip(pot_ptrs, pacc, strict=True):
+            builder.store(builder.load(a), p, align=8)
+        return context.get_dummy_value()
+
+    sig = types.none(X, start, end, ct, col, pending, closest, w, pot)
+    return sig, codegen

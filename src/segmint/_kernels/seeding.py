@@ -9,10 +9,11 @@ no extra pass: it applies the pending update on the fly to the one chunk it
 lands in. Memory stays O(n) whatever the number of candidates, and X is read
 once per centre, which is what bounds the speed for large n.
 
-Within a chunk the rows are copied to a transposed ``(n_features, rows)``
-buffer, so the distance loop runs over rows contiguously and vectorises
-without horizontal reductions; distances are computed in the dtype of X and
-potentials summed in float64.
+The pending centre and the candidates are laid out as the lanes of vector
+registers (:func:`~segmint._kernels._simd.seed_rows`), so each row of X is
+read in place, once per block of eight, and its distances to all of them are
+accumulated together; distances are computed in the dtype of X with fused
+multiply-adds and potentials summed in float64.
 
 Potentials are summed per fixed-size chunk of rows and the chunk sums are
 combined serially, so sampling is thread-independent, and a draw costs
@@ -23,66 +24,26 @@ import numpy as np
 from numba import njit, prange
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
+from segmint._kernels._simd import SEED_BLOCK, fma, seed_rows
 
 
 @njit(**JIT_KW)
-def _transpose_chunk(X, start, end, out):
-    """Copy rows ``start:end`` of X into ``out[:, :end - start]``, transposed."""
-    for i in range(start, end):
-        for f in range(X.shape[1]):
-            out[f, i - start] = X[i, f]
+def _candidate_table(X, pending, candidates):
+    """Candidates transposed, ``(n_features, kp)``: the pending centre first.
 
-
-@njit(**JIT_KW)
-def _chunk_sq_dists(xt, m, center, out):
-    """Squared distances of the ``m`` rows in ``xt`` to ``center`` into ``out``.
-
-    ``xt`` is a transposed chunk ``(n_features, >= m)``; the arithmetic is in
-    the dtype of ``xt`` and the feature loop is outermost, so every step is a
-    contiguous, vectorisable pass over the rows. The same code computes every
-    distance in this module, so trial potentials and the committed update
-    agree to the bit.
+    Column 0 is ``pending``, columns ``1 .. n`` the rows ``candidates`` of X;
+    the padding up to a whole number of blocks repeats ``pending``.
     """
-    for i in range(m):
-        out[i] = 0
-    for f in range(xt.shape[0]):
-        cf = center[f]
-        for i in range(m):
-            u = xt[f, i] - cf
-            out[i] += u * u
-
-
-@njit(**JIT_KW)
-def _weighted_sum(w, values, m, tmp):
-    """``sum(w[:m] * values[:m])`` in float64, in a fixed order.
-
-    The products go through a buffer (a vectorisable pass) and are added by
-    four interleaved accumulators, so the additions overlap instead of
-    forming one long dependency chain.
-    """
-    for i in range(m):
-        tmp[i] = np.float64(w[i]) * np.float64(values[i])
-    s0 = s1 = s2 = s3 = 0.0
-    i = 0
-    while i + 4 <= m:
-        s0 += tmp[i]
-        s1 += tmp[i + 1]
-        s2 += tmp[i + 2]
-        s3 += tmp[i + 3]
-        i += 4
-    while i < m:
-        s0 += tmp[i]
-        i += 1
-    return (s0 + s1) + (s2 + s3)
-
-
-@njit(**JIT_KW)
-def _fold_pending(xt, m, pending, dist, near):
-    """``near[:m] = min(near[:m], distance to pending)`` for one chunk."""
-    _chunk_sq_dists(xt, m, pending, dist)
-    for i in range(m):
-        if dist[i] < near[i]:
-            near[i] = dist[i]
+    n_features = X.shape[1]
+    n_cols = candidates.shape[0] + 1
+    kp = -(-n_cols // SEED_BLOCK) * SEED_BLOCK
+    ct = np.empty((n_features, kp), dtype=X.dtype)
+    for f in range(n_features):
+        for j in range(kp):
+            ct[f, j] = pending[f]
+        for t in range(candidates.shape[0]):
+            ct[f, t + 1] = X[candidates[t], f]
+    return ct
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -97,7 +58,7 @@ def update_closest(
 
     ``closest[i] = min(closest[i], ||X[i] - pending||^2)`` (start from
     ``+inf`` for the first centre), then ``chunk_pot[c]`` is the float64 sum
-    of ``sample_weight * closest`` over chunk ``c``.
+    of ``sample_weight * closest`` over chunk ``c``, rows in order.
 
     Parameters
     ----------
@@ -107,19 +68,15 @@ def update_closest(
     closest : ndarray of shape (n_samples,), dtype of X
     chunk_pot : ndarray of shape (ceil(n_samples / CHUNK_SIZE),), float64
     """
-    n_samples, n_features = X.shape
+    n_samples = X.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
+    ct = _candidate_table(X, pending, np.empty(0, dtype=np.int64))
     for c in prange(n_chunks):
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
-        m = end - start
-        xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
-        dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
-        tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
-        _transpose_chunk(X, start, end, xt)
-        near = closest[start:end]
-        _fold_pending(xt, m, pending, dist, near)
-        chunk_pot[c] = _weighted_sum(sample_weight[start:end], near, m, tmp)
+        pot = np.zeros(ct.shape[1], dtype=np.float64)
+        seed_rows(X, start, end, ct, 0, 0, closest, sample_weight, pot)
+        chunk_pot[c] = pot[0]
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -134,36 +91,37 @@ def trial_potentials(
     """Fold in the pending centre, then per-chunk potentials of each candidate.
 
     For every chunk: ``closest = min(closest, ||X - pending||^2)``, then
-    ``trial_chunk_pot[t, c]`` is the float64 sum over the chunk of
-    ``sample_weight * min(closest, ||X - X[candidates[t]]||^2)``. Each chunk
-    of X is read and transposed once for the update and all candidates, and
-    every distance uses the same arithmetic, so the winner's potentials are
-    exactly what folding it in will give.
+    ``trial_chunk_pot[t, c]`` is the float64 sum over the chunk (rows in
+    order) of ``sample_weight * min(closest, ||X - X[candidates[t]]||^2)``.
+    Each chunk of X is read once for the update and up to ``SEED_BLOCK - 1``
+    candidates, and every distance uses the same arithmetic, so the winner's
+    potentials are exactly what folding it in will give.
     """
-    n_samples, n_features = X.shape
+    n_samples = X.shape[0]
     n_trials = candidates.shape[0]
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
-    cand = np.empty((n_trials, n_features), dtype=X.dtype)
-    for t in range(n_trials):
-        cand[t] = X[candidates[t]]
+    ct = _candidate_table(X, pending, candidates)
+    kp = ct.shape[1]
     for c in prange(n_chunks):
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
-        m = end - start
-        xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
-        dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
-        tmp = np.empty(CHUNK_SIZE, dtype=np.float64)
-        _transpose_chunk(X, start, end, xt)
-        near = closest[start:end]
-        _fold_pending(xt, m, pending, dist, near)
+        pot = np.zeros(kp, dtype=np.float64)
+        # The first block folds the pending centre in; later ones see it done.
+        seed_rows(X, start, end, ct, 0, 0, closest, sample_weight, pot)
+        for col in range(SEED_BLOCK, kp, SEED_BLOCK):
+            seed_rows(X, start, end, ct, col, -1, closest, sample_weight, pot)
         for t in range(n_trials):
-            _chunk_sq_dists(xt, m, cand[t], dist)
-            for i in range(m):
-                if near[i] < dist[i]:
-                    dist[i] = near[i]
-            trial_chunk_pot[t, c] = _weighted_sum(
-                sample_weight[start:end], dist, m, tmp
-            )
+            trial_chunk_pot[t, c] = pot[t + 1]
+
+
+@njit(**JIT_KW)
+def _fold_row(X, i, pending, near):
+    """``min(near, ||X[i] - pending||^2)`` with the arithmetic of ``seed_rows``."""
+    s = pending[0] - pending[0]  # +0 in X's dtype (X is finite)
+    for f in range(X.shape[1]):
+        u = X[i, f] - pending[f]
+        s = fma(u, u, s)
+    return s if s < near else near
 
 
 @njit(**JIT_KW)
@@ -185,11 +143,8 @@ def draw_rows(
     into that chunk's distances on the fly with the arithmetic of the
     parallel kernels.
     """
-    n_samples, n_features = X.shape
+    n_samples = X.shape[0]
     n_chunks = chunk_pot.shape[0]
-    xt = np.empty((n_features, CHUNK_SIZE), dtype=X.dtype)
-    dist = np.empty(CHUNK_SIZE, dtype=X.dtype)
-    near = np.empty(CHUNK_SIZE, dtype=X.dtype)
     for r in range(targets.shape[0]):
         target = targets[r]
         running = 0.0
@@ -202,15 +157,12 @@ def draw_rows(
         while c < n_chunks and found == n_samples - 1:
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)
-            m = end - start
-            _transpose_chunk(X, start, end, xt)
-            near[:m] = closest[start:end]
-            _fold_pending(xt, m, pending, dist, near)
             hit = False
-            for i in range(m):
-                running += np.float64(sample_weight[start + i]) * np.float64(near[i])
+            for i in range(start, end):
+                near = _fold_row(X, i, pending, closest[i])
+                running += np.float64(sample_weight[i]) * np.float64(near)
                 if running >= target:
-                    found = start + i
+                    found = i
                     hit = True
                     break
             if hit:
