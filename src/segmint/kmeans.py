@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 
 from segmint._config import CHUNK_SIZE
 from segmint._kernels import assign as _assign
+from segmint._kernels import moments as _moments
 from segmint._kernels import pruned as _pruned
 from segmint._parallel import threads_for
 from segmint.seeding import (
@@ -113,26 +114,32 @@ class FitHistory:
 # Private drivers: they assume validated, C-contiguous float32/float64 input.
 
 
-#: Rows per block when computing the variance, so that no temporary of
-#: X's size is made (``np.var`` would allocate ``X - mean``).
-_VAR_BLOCK_ELEMENTS = 1 << 22
-
-
 def _tolerance(X, tol):
     """Absolute tolerance: ``tol`` times the mean per-feature variance of X.
 
-    Computed in float64, block by block, with O(block) extra memory.
+    Computed in float64 (two passes over X, no temporary of X's size).
     """
     if tol == 0:
         return 0
-    n_samples, n_features = X.shape
-    mean = X.mean(axis=0, dtype=np.float64)
-    block = max(1, _VAR_BLOCK_ELEMENTS // max(1, n_features))
-    sq = np.zeros(n_features)
-    for start in range(0, n_samples, block):
-        diff = X[start : start + block] - mean
-        sq += np.einsum("ij,ij->j", diff, diff)
+    n_samples = X.shape[0]
+    with threads_for(X.size):
+        sq = _moments.column_sq_deviations(X)
     return float(np.mean(sq / n_samples)) * tol
+
+
+def _shift_rows(X, v, sign):
+    """``X -= v`` (``sign=-1``) or ``X += v`` in place, in parallel.
+
+    A read-only X goes through NumPy, which raises its usual error.
+    """
+    if not X.flags.writeable:
+        if sign < 0:
+            X -= v
+        else:
+            X += v
+        return
+    with threads_for(X.size):
+        _moments.shift_rows(X, v, sign)
 
 
 def _labels_inertia(X, sample_weight, centers, return_inertia=True):
@@ -899,9 +906,10 @@ class KMeans(_BaseKMeans):
             init = check_array(init, dtype=X.dtype, copy=True, order="C")
             self._validate_center_shape(X, init)
 
-        # Subtract the mean for more accurate distance computations.
+        # Subtract the mean for more accurate distance computations (the
+        # same mean, to the bit, as NumPy's, and the same per-element rounding).
         X_mean = X.mean(axis=0)
-        X -= X_mean
+        _shift_rows(X, X_mean, -1)
         if init_is_array_like:
             init -= X_mean
 
@@ -942,10 +950,12 @@ class KMeans(_BaseKMeans):
                         best_history = history
         finally:
             if not self.copy_x:
-                X += X_mean
+                _shift_rows(X, X_mean, 1)
         best_centers += X_mean
 
-        distinct_clusters = len(np.unique(best_labels))
+        distinct_clusters = np.count_nonzero(
+            np.bincount(best_labels, minlength=self.n_clusters)
+        )
         if distinct_clusters < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct_clusters}) found smaller "

@@ -8,21 +8,41 @@ in registers over all features), so it is written here directly with
 LLVM vector types. Everything is fully specified IEEE arithmetic: fused
 multiply-adds and ordered comparisons, no fast-math flags.
 
-The vector width is one AVX register: 4 float64 or 8 float32 lanes. On
-machines with narrower vectors LLVM splits the operations; on wider ones
-it leaves part of each register unused.
+The vector width is one register of the machine compiled for: 8 float64
+or 16 float32 lanes with AVX-512, else 4 or 8 (AVX/AVX2; on machines with
+narrower vectors LLVM splits the operations). No result depends on it.
 """
 
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic, models, register_model
 
 #: Rows handled together by :func:`nearest_rows`.
 ROWS = 4
 
-#: Bytes of one vector register (AVX/AVX2).
-VECTOR_BYTES = 32
+
+def _vector_bytes():
+    """Bytes of one vector register of the machine Numba compiles for.
+
+    64 where the target has AVX-512 (a full-width FMA on recent cores), else
+    32 (AVX/AVX2; LLVM splits the operations on narrower machines). A target
+    set through ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES`` (e.g. a portable
+    cache) is read from those settings: 64 only if they list ``+avx512f``. The results
+    do not depend on the width: every kernel below fixes its order of
+    operations independently of the lanes (see each docstring). The width
+    follows from the CPU name and features alone, which Numba's on-disk
+    cache is keyed on, so a cached kernel always matches it.
+    """
+    if config.CPU_NAME or config.CPU_FEATURES:
+        features = config.CPU_FEATURES or ""
+        return 64 if "+avx512f" in features else 32
+    return 64 if llvm.get_host_cpu_features().get("avx512f", False) else 32
+
+
+#: Bytes of one vector register: AVX-512 or AVX/AVX2.
+VECTOR_BYTES = _vector_bytes()
 
 
 def lanes(itemsize):
@@ -63,7 +83,7 @@ def _is_c_matrix(t, dtypes=(types.float32, types.float64)):
 # ---------------------------------------------------------------------------
 # Packs: one vector register as a Numba value
 #
-# A pack is an LLVM vector of VECTOR_BYTES (4 float64 or 8 float32) that
+# A pack is an LLVM vector of VECTOR_BYTES (one register's worth) that
 # jitted code can hold in a variable, for kernels written as loops over
 # packs (the silhouette). Every operation is exact IEEE 754 arithmetic lane
 # by lane, so a pack computes bit for bit what the scalar code computes.
@@ -138,6 +158,19 @@ def vzero(typingctx, a):
     if not _is_float_array(a):
         return None
     pack = _pack_of(a.dtype)
+
+    def codegen(context, builder, signature, args):
+        return ir.Constant(context.get_value_type(pack), None)
+
+    return pack(a), codegen
+
+
+@intrinsic
+def vzero4(typingctx, a):
+    """Four float64 zeros (the partial sums of :func:`vfold4`); ``a`` float64."""
+    if not (_is_float_array(a) and a.dtype == types.float64):
+        return None
+    pack = Pack(types.float64, 4)
 
     def codegen(context, builder, signature, args):
         return ir.Constant(context.get_value_type(pack), None)
@@ -681,7 +714,7 @@ def seed_rows(typingctx, X, start, end, ct, col, pending, closest, w, pot):
     ):
         return None
     dtype = X.dtype
-    width = lanes(dtype.bitwidth // 8)
+    width = min(lanes(dtype.bitwidth // 8), SEED_BLOCK)
     n_vec = SEED_BLOCK // width
     align = dtype.bitwidth // 8
 

@@ -443,10 +443,10 @@ def _quad_against_panels(
     n_features = X.shape[1]
     lanes = _simd.pack_lanes(panels)
     width = 2 * lanes
-    p0 = _simd.vzero(part)
-    p1 = _simd.vzero(part)
-    p2 = _simd.vzero(part)
-    p3 = _simd.vzero(part)
+    p0 = _simd.vzero4(part)
+    p1 = _simd.vzero4(part)
+    p2 = _simd.vzero4(part)
+    p3 = _simd.vzero4(part)
     for j in range(0, m_vec, width):
         # panel j // width starts at flat position (j // width) * n_features * width
         base = j * n_features
@@ -526,7 +526,7 @@ def _row_against_panels(
     n_features = X.shape[1]
     lanes = _simd.pack_lanes(panels)
     width = 2 * lanes
-    p0 = _simd.vzero(part)
+    p0 = _simd.vzero4(part)
     for j in range(0, m_vec, width):
         base = j * n_features
         a0 = _simd.vzero(panels)

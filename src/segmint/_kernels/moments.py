@@ -1,0 +1,78 @@
+"""Column moments of X and in-place centring, for the estimator's set-up.
+
+Both run over fixed blocks of rows in parallel; partial sums are float64 and
+are combined serially in block order, so the results do not depend on the
+number of threads.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from segmint._config import JIT_KW, PARALLEL_JIT_KW
+
+#: Rows per block of partial sums: few enough blocks that the (n_blocks,
+#: n_features) buffer stays small, enough to balance the threads.
+BLOCK_ROWS = 4096
+
+
+@njit(**JIT_KW)
+def _n_blocks(n_samples):
+    return (n_samples + BLOCK_ROWS - 1) // BLOCK_ROWS
+
+
+@njit(**PARALLEL_JIT_KW)
+def column_sq_deviations(X):
+    """Per-feature sums of squared deviations from the mean, in float64.
+
+    Two passes: the float64 column means, then ``sum_i (X[i, f] - mean_f)^2``
+    (``n_samples`` times the population variance of feature ``f``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+
+    Returns
+    -------
+    ndarray of shape (n_features,), float64
+    """
+    n_samples, n_features = X.shape
+    n_blocks = _n_blocks(n_samples)
+    part = np.zeros((n_blocks, n_features), dtype=np.float64)
+    for b in prange(n_blocks):
+        acc = part[b]
+        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+            for f in range(n_features):
+                acc[f] += X[i, f]
+    mean = np.zeros(n_features, dtype=np.float64)
+    for b in range(n_blocks):
+        mean += part[b]
+    mean /= max(n_samples, 1)
+    for b in prange(n_blocks):
+        acc = part[b]
+        acc[:] = 0.0
+        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+            for f in range(n_features):
+                u = X[i, f] - mean[f]
+                acc[f] += u * u
+    out = np.zeros(n_features, dtype=np.float64)
+    for b in range(n_blocks):
+        out += part[b]
+    return out
+
+
+@njit(**PARALLEL_JIT_KW)
+def shift_rows(X, v, sign):
+    """``X[i] -= v`` (``sign = -1``) or ``X[i] += v`` (``sign = 1``), in place.
+
+    ``v`` has X's dtype, so each element is one rounding in X's dtype, as
+    NumPy's broadcast ``X -= v`` / ``X += v``.
+    """
+    n_samples, n_features = X.shape
+    for b in prange(_n_blocks(n_samples)):
+        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+            if sign < 0:
+                for f in range(n_features):
+                    X[i, f] -= v[f]
+            else:
+                for f in range(n_features):
+                    X[i, f] += v[f]
