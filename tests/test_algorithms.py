@@ -174,3 +174,19 @@ def test_yinyang_groups_partition_the_centres(rng):
     assert start[0] == 0 and start[-1] == 37
     assert np.all(np.diff(start) > 0)
     assert_array_equal(np.sort(members), np.arange(37))
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_history_inertia_of_incremental_steps(rng, algorithm):
+    # Late iterations add only the rows that moved and take the inertia from
+    # the running totals; it must equal the inertia from the distances.
+    X = _blobs(rng, 4000, 3, 6, 0.8, np.float64) + 5.0
+    init = X[:6].copy()
+    long = _fit(X, init, algorithm, max_iter=40)
+    assert long.n_iter_ > 6
+    moves = np.array(long.history_.n_changed)
+    assert np.any(4 * moves[1:] <= X.shape[0])  # some steps were incremental
+    for t in range(1, long.n_iter_ - 1):
+        # centres after t updates: those of a fit stopped after t iterations
+        short = _fit(X, init, algorithm, max_iter=t)
+        assert_allclose(long.history_.inertia[t], short.inertia_, rtol=1e-10)

@@ -41,7 +41,8 @@ def _block_partials(X, centers):
     n_blocks = _assign.n_row_blocks(n, k, d)
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
-    block_inertia = np.empty(n_blocks)
+    block_inertia = np.empty((n_blocks, k))
+    block_counts = np.empty((n_blocks, k), dtype=np.int64)
     block_changed = np.empty(n_blocks, dtype=np.int64)
     labels = np.full(n, -1, dtype=np.int32)
     if n:
@@ -53,7 +54,9 @@ def _block_partials(X, centers):
             block_sums,
             block_weights,
             block_inertia,
+            block_counts,
             block_changed,
+            False,
         )
     else:
         block_sums[:] = 0
@@ -61,8 +64,10 @@ def _block_partials(X, centers):
         block_inertia[:] = 0
     sums = np.empty((k, d))
     weights = np.empty(k)
+    inertia = np.empty(k)
     _assign.reduce_blocks(block_sums, block_weights, sums, weights)
-    return sums, weights, float(_assign.sum_serial(block_inertia))
+    _assign.reduce_rows(block_inertia, inertia)
+    return sums, weights, float(_assign.sum_serial(inertia))
 
 
 def _block_labels(X, centers):

@@ -5,6 +5,7 @@ the same parameters, defaults, fitted attributes, random stream and errors.
 The numeric work runs in the Numba kernels of :mod:`segmint._kernels`.
 """
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -114,16 +115,19 @@ class FitHistory:
 # Private drivers: they assume validated, C-contiguous float32/float64 input.
 
 
-def _tolerance(X, tol):
+def _tolerance(X, tol, mean=None):
     """Absolute tolerance: ``tol`` times the mean per-feature variance of X.
 
-    Computed in float64 (two passes over X, no temporary of X's size).
+    Computed in float64 (two passes over X, or one when the float64 column
+    ``mean`` is given; no temporary of X's size).
     """
     if tol == 0:
         return 0
     n_samples = X.shape[0]
     with threads_for(X.size):
-        sq = _moments.column_sq_deviations(X)
+        if mean is None:
+            mean = _moments.column_means(X)
+        sq = _moments.column_sq_deviations(X, mean)
     return float(np.mean(sq / n_samples)) * tol
 
 
@@ -239,20 +243,40 @@ def _kmeans_single_lloyd(
 
 
 def _kmeans_single_hamerly(
-    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+    X,
+    sample_weight,
+    centers_init,
+    max_iter=300,
+    verbose=False,
+    tol=1e-4,
+    adaptive=False,
 ):
     """One run of Lloyd's algorithm with Hamerly's bounds (same arguments and
     results as :func:`_kmeans_single_lloyd`, bit for bit; fewer distances).
 
-    Keeps one float64 lower bound per row: ``8 * n_samples`` extra bytes.
+    Keeps a float64 lower and upper bound per row: ``16 * n_samples`` extra
+    bytes. With ``adaptive``, see :func:`_kmeans_single`.
     """
     return _kmeans_single(
-        X, sample_weight, centers_init, max_iter, verbose, tol, pruning="hamerly"
+        X,
+        sample_weight,
+        centers_init,
+        max_iter,
+        verbose,
+        tol,
+        pruning="hamerly",
+        adaptive=adaptive,
     )
 
 
 def _kmeans_single_elkan(
-    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+    X,
+    sample_weight,
+    centers_init,
+    max_iter=300,
+    verbose=False,
+    tol=1e-4,
+    adaptive=False,
 ):
     """One run of Lloyd's algorithm with Elkan's bounds (same arguments and
     results as :func:`_kmeans_single_lloyd`, bit for bit; fewer distances).
@@ -266,7 +290,14 @@ def _kmeans_single_elkan(
         "elkan" if 4 * n_samples * n_clusters <= ELKAN_MAX_BOUND_BYTES else "hamerly"
     )
     return _kmeans_single(
-        X, sample_weight, centers_init, max_iter, verbose, tol, pruning=pruning
+        X,
+        sample_weight,
+        centers_init,
+        max_iter,
+        verbose,
+        tol,
+        pruning=pruning,
+        adaptive=adaptive,
     )
 
 
@@ -317,8 +348,78 @@ def _yinyang_groups(centers, n_groups, n_iter=5):
 ELKAN_MAX_BOUND_BYTES = 1 << 30
 
 
-def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruning):
-    """The Lloyd loop shared by every variant; ``pruning`` picks the step kernel."""
+#: A step re-sums every row when more than ``1 / RESUM_FRACTION`` of the rows
+#: changed cluster in the previous one; otherwise it adds only the moves.
+RESUM_FRACTION = 4
+
+#: ... and at least every ``RESUM_EVERY`` iterations, so that the rounding of
+#: incremental sums cannot build up.
+RESUM_EVERY = 64
+
+
+def _update_totals(centers, blocks, step, totals, incremental):
+    """Fold one step's per-block partials into the running cluster totals.
+
+    ``blocks`` are the kernel's (sums, weights, inertia, counts) partials,
+    ``step`` scratch of the totals' shapes, ``totals`` the running (sums,
+    weights, sq_norms, counts), updated in place. Returns the inertia of
+    the step: summed from the exact distances in a full step; in an
+    incremental one, from the totals as ``sum_j Q_j - 2 c_j.S_j + W_j
+    ||c_j||^2`` (float64; its rounding is relative to ``Q_j``, far below
+    any tolerance, and the fitted ``inertia_`` is always from distances).
+    """
+    block_sums, block_weights, block_inertia, block_counts = blocks
+    d_sums, d_weights, d_inert, d_counts = step
+    sums, weights, sq_norms, counts = totals
+    _assign.reduce_blocks(block_sums, block_weights, d_sums, d_weights)
+    _assign.reduce_rows(block_inertia, d_inert)
+    _assign.reduce_rows(block_counts, d_counts)
+    c64 = centers.astype(np.float64)
+    norms = np.einsum("ij,ij->i", c64, c64)
+    if not incremental:
+        cross = np.einsum("ij,ij->i", c64, d_sums)
+        sums[:] = d_sums
+        weights[:] = d_weights
+        counts[:] = d_counts
+        # The cluster's sum of w*||x||^2, from its exact inertia.
+        sq_norms[:] = d_inert + 2.0 * cross - d_weights * norms
+        return float(_assign.sum_serial(d_inert))
+    sums += d_sums
+    weights += d_weights
+    sq_norms += d_inert
+    counts += d_counts
+    gone = counts == 0
+    sums[gone] = 0.0
+    weights[gone] = 0.0
+    sq_norms[gone] = 0.0
+    cross = np.einsum("ij,ij->i", c64, sums)
+    per_cluster = np.maximum(sq_norms - 2.0 * cross + weights * norms, 0.0)
+    return float(_assign.sum_serial(per_cluster))
+
+
+def _labelled_inertia(X, sample_weight, centers, labels):
+    """Inertia of the given labels, from the exact distances."""
+    chunk_inertia = np.empty(-(-X.shape[0] // CHUNK_SIZE), dtype=np.float64)
+    with threads_for(X.size):
+        _assign.labelled_inertia(X, sample_weight, centers, labels, chunk_inertia)
+    return float(_assign.sum_serial(chunk_inertia))
+
+
+#: With ``algorithm="auto"``, a pruned run continues as plain Lloyd once an
+#: iteration after the first computes more than this fraction of the n x k
+#: distances: the bounds then cost more than they save (overlapping clusters).
+ADAPTIVE_MAX_DISTANCE_FRACTION = 0.5
+
+
+def _kmeans_single(
+    X, sample_weight, centers_init, max_iter, verbose, tol, pruning, adaptive=False
+):
+    """The Lloyd loop shared by every variant; ``pruning`` picks the step kernel.
+
+    Every variant gives the same results, so with ``adaptive`` the loop may
+    drop the bounds and go on as plain Lloyd (see
+    ``ADAPTIVE_MAX_DISTANCE_FRACTION``); ``history_.n_distances`` shows it.
+    """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
     n_blocks = _assign.n_row_blocks(n_samples, n_clusters, n_features)
@@ -329,10 +430,21 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
     labels = np.full(n_samples, -1, dtype=np.int32)
     block_sums = np.empty((n_blocks, n_clusters, n_features), dtype=np.float64)
     block_weights = np.empty((n_blocks, n_clusters), dtype=np.float64)
-    block_inertia = np.empty(n_blocks, dtype=np.float64)
+    block_inertia = np.empty((n_blocks, n_clusters), dtype=np.float64)
+    block_counts = np.empty((n_blocks, n_clusters), dtype=np.int64)
     block_changed = np.empty(n_blocks, dtype=np.int64)
-    sums = np.empty((n_clusters, n_features), dtype=np.float64)
-    weights = np.empty(n_clusters, dtype=np.float64)
+    # Running per-cluster totals: sums of w*x, of w, of w*||x||^2, and the
+    # number of rows of positive weight (so that emptiness is exact).
+    sums = np.zeros((n_clusters, n_features), dtype=np.float64)
+    weights = np.zeros(n_clusters, dtype=np.float64)
+    sq_norms = np.zeros(n_clusters, dtype=np.float64)
+    counts = np.zeros(n_clusters, dtype=np.int64)
+    step = (
+        np.empty_like(sums),
+        np.empty_like(weights),
+        np.empty_like(sq_norms),
+        np.empty_like(counts),
+    )
     if pruning is not None:
         if pruning == "elkan":
             lower = np.zeros((n_samples, n_clusters), dtype=np.float32)
@@ -344,12 +456,14 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
             lower = np.zeros((n_samples, group_start.shape[0] - 1), dtype=np.float32)
         else:
             lower = np.zeros(n_samples, dtype=np.float64)
+            upper = np.full(n_samples, np.inf)
         drift = np.zeros(n_clusters, dtype=np.float64)
         half_sep = np.zeros(n_clusters, dtype=np.float64)
         block_n_dist = np.empty(n_blocks, dtype=np.int64)
     history = FitHistory()
 
     strict_convergence = False
+    incremental = False
     for i in range(max_iter):
         t0 = time.perf_counter()
         if pruning == "hamerly":
@@ -361,11 +475,14 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 half_sep,
                 labels,
                 lower,
+                upper,
                 block_sums,
                 block_weights,
                 block_inertia,
+                block_counts,
                 block_changed,
                 block_n_dist,
+                incremental,
             )
             n_distances = int(block_n_dist.sum())
         elif pruning == "yinyang":
@@ -382,8 +499,10 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_sums,
                 block_weights,
                 block_inertia,
+                block_counts,
                 block_changed,
                 block_n_dist,
+                incremental,
             )
             n_distances = int(block_n_dist.sum())
         elif pruning == "elkan":
@@ -399,8 +518,10 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_sums,
                 block_weights,
                 block_inertia,
+                block_counts,
                 block_changed,
                 block_n_dist,
+                incremental,
             )
             n_distances = int(block_n_dist.sum())
         else:
@@ -412,12 +533,25 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_sums,
                 block_weights,
                 block_inertia,
+                block_counts,
                 block_changed,
+                incremental,
             )
             n_distances = n_samples * n_clusters
-        _assign.reduce_blocks(block_sums, block_weights, sums, weights)
         n_changed = int(block_changed.sum())
-        inertia = float(_assign.sum_serial(block_inertia))
+        if (
+            adaptive
+            and i > 0
+            and n_distances > ADAPTIVE_MAX_DISTANCE_FRACTION * n_samples * n_clusters
+        ):
+            pruning = None
+        inertia = _update_totals(
+            centers,
+            (block_sums, block_weights, block_inertia, block_counts),
+            step,
+            (sums, weights, sq_norms, counts),
+            incremental,
+        )
 
         empty = np.flatnonzero(weights == 0)
         relocated = False
@@ -453,6 +587,13 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 print(f"Converged at iteration {i}: strict convergence.")  # noqa: T201
             strict_convergence = True
             break
+        # The next step adds only the rows that change cluster, unless many
+        # did now, a relocation edited the totals, or a periodic re-sum is due.
+        incremental = not (
+            relocated
+            or n_changed * RESUM_FRACTION > n_samples
+            or (i + 1) % RESUM_EVERY == 0
+        )
         if center_shift_tot <= tol:
             if verbose:
                 print(  # noqa: T201
@@ -462,7 +603,12 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
             break
 
     if strict_convergence:
-        # The centres are exactly the ones the labels were computed against.
+        # Return the centres the labels were computed against (the new ones
+        # equal them up to the rounding of incremental sums), and their
+        # inertia from the distances.
+        centers = centers_new
+        if incremental:
+            inertia = _labelled_inertia(X, sample_weight, centers, labels)
         return labels, inertia, centers, i + 1, history
     # Rerun the E-step so that the labels match the returned centres.
     labels, inertia = _labels_inertia(X, sample_weight, centers)
@@ -477,7 +623,8 @@ def _auto_algorithm(n_samples, n_features, n_clusters):
     for few centres in few dimensions, where bounds save little and cost a
     distance per row; Elkan's per-centre bounds win in high dimension, where
     each skipped distance is expensive, when its n x k bounds fit; Hamerly's
-    wins everywhere else.
+    wins everywhere else. A pruned ``"auto"`` run goes on as plain Lloyd when
+    its bounds stop paying (``ADAPTIVE_MAX_DISTANCE_FRACTION``).
     """
     if n_clusters < AUTO_MIN_CLUSTERS and n_features < AUTO_MIN_FEATURES:
         return "lloyd"
@@ -522,9 +669,9 @@ class _BaseKMeans(
         "random_state": ["random_state"],
     }
 
-    def _check_params_vs_input(self, X, default_n_init=None):
+    def _check_params_vs_input(self, X, default_n_init=None, mean=None):
         self._check_n_samples(X)
-        self._tol = _tolerance(X, self.tol)
+        self._tol = _tolerance(X, self.tol, mean)
         self._resolve_n_init(default_n_init)
 
     def _check_n_samples(self, X):
@@ -843,8 +990,8 @@ class KMeans(_BaseKMeans):
         self.copy_x = copy_x
         self.algorithm = algorithm
 
-    def _check_params_vs_input(self, X):
-        super()._check_params_vs_input(X, default_n_init=10)
+    def _check_params_vs_input(self, X, mean=None):
+        super()._check_params_vs_input(X, default_n_init=10, mean=mean)
         self._algorithm = self.algorithm
         if self._algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
@@ -858,12 +1005,13 @@ class KMeans(_BaseKMeans):
     def _single_run(self, X=None):
         """The driver for ``self._algorithm`` (``"auto"`` resolved on X's shape)."""
         algorithm = self._algorithm
-        if algorithm == "auto":
+        adaptive = algorithm == "auto"
+        if adaptive:
             algorithm = _auto_algorithm(X.shape[0], X.shape[1], self.n_clusters)
         if algorithm == "hamerly":
-            return _kmeans_single_hamerly
+            return functools.partial(_kmeans_single_hamerly, adaptive=adaptive)
         if algorithm == "elkan":
-            return _kmeans_single_elkan
+            return functools.partial(_kmeans_single_elkan, adaptive=adaptive)
         if algorithm == "yinyang":
             return _kmeans_single_yinyang
         return _kmeans_single_lloyd
@@ -895,7 +1043,9 @@ class KMeans(_BaseKMeans):
             order="C",
             copy=self.copy_x,
         )
-        self._check_params_vs_input(X)
+        with threads_for(X.size):
+            X_mean64 = _moments.column_means(X)
+        self._check_params_vs_input(X, mean=X_mean64)
         random_state = check_random_state(self.random_state)
         sample_weight = self._check_sample_weight(sample_weight, X)
         _check_positive_total_weight(sample_weight)
@@ -906,9 +1056,9 @@ class KMeans(_BaseKMeans):
             init = check_array(init, dtype=X.dtype, copy=True, order="C")
             self._validate_center_shape(X, init)
 
-        # Subtract the mean for more accurate distance computations (the
-        # same mean, to the bit, as NumPy's, and the same per-element rounding).
-        X_mean = X.mean(axis=0)
+        # Subtract the mean (rounded to X's dtype) for more accurate distance
+        # computations.
+        X_mean = X_mean64.astype(X.dtype)
         _shift_rows(X, X_mean, -1)
         if init_is_array_like:
             init -= X_mean

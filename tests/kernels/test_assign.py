@@ -49,11 +49,21 @@ def test_lloyd_step_matches_reference(rng, dtype):
     labels[:10] = 0  # some rows start with a label; the rest count as changed
     block_sums = np.empty((n_blocks, k, d))
     block_weights = np.empty((n_blocks, k))
-    block_inertia = np.empty(n_blocks)
+    block_inertia = np.empty((n_blocks, k))
+    block_counts = np.empty((n_blocks, k), dtype=np.int64)
     block_changed = np.empty(n_blocks, dtype=np.int64)
     old = labels.copy()
     assign.lloyd_step(
-        X, w, centers, labels, block_sums, block_weights, block_inertia, block_changed
+        X,
+        w,
+        centers,
+        labels,
+        block_sums,
+        block_weights,
+        block_inertia,
+        block_counts,
+        block_changed,
+        False,
     )
     sums = np.empty((k, d))
     weights = np.empty(k)
@@ -94,14 +104,15 @@ def test_lloyd_step_thread_independent(dtype):
             bufs = (
                 np.empty((n_blocks, k, d)),
                 np.empty((n_blocks, k)),
-                np.empty(n_blocks),
+                np.empty((n_blocks, k)),
+                np.empty((n_blocks, k), dtype=np.int64),
                 np.empty(n_blocks, dtype=np.int64),
             )
-            assign.lloyd_step(X, w, centers, labels, *bufs)
+            assign.lloyd_step(X, w, centers, labels, *bufs, False)
             sums = np.empty((k, d))
             weights = np.empty(k)
             assign.reduce_blocks(bufs[0], bufs[1], sums, weights)
-            results.append((labels, sums, weights, assign.sum_serial(bufs[2])))
+            results.append((labels, sums, weights, bufs[2].sum()))
     finally:
         numba.set_num_threads(before)
     (l1, s1, w1, i1), (l2, s2, w2, i2) = results
@@ -125,3 +136,47 @@ def test_euclidean_to_centers(rng, dtype):
     assign.euclidean_to_centers(X, centers, out)
     rtol = 1e-6 if dtype == np.float32 else 1e-12
     assert_allclose(out, np.sqrt(naive.sq_distances(X, centers)), rtol=rtol)
+
+
+def _step(X, w, centers, labels, incremental):
+    n, d = X.shape
+    k = centers.shape[0]
+    nb = assign.n_row_blocks(n, k, d)
+    bufs = (
+        np.empty((nb, k, d)),
+        np.empty((nb, k)),
+        np.empty((nb, k)),
+        np.empty((nb, k), dtype=np.int64),
+        np.empty(nb, dtype=np.int64),
+    )
+    assign.lloyd_step(X, w, centers, labels, *bufs, incremental)
+    return [b.sum(axis=0) for b in bufs]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_incremental_step_adds_the_moves(rng, dtype):
+    n, d, k = 3000, 4, 7
+    X, centers, w = _problem(rng, n, d, k, dtype)
+    w[::50] = 0  # rows of zero weight are not counted
+    labels = np.full(n, -1, dtype=np.int32)
+    first = _step(X, w, centers, labels, False)
+    moved = (centers + rng.normal(scale=0.5, size=centers.shape)).astype(dtype)
+    labels_full = labels.copy()
+    full = _step(X, w, moved, labels_full, False)
+    labels_inc = labels.copy()
+    delta = _step(X, w, moved, labels_inc, True)
+    assert_array_equal(labels_inc, labels_full)
+    n_moved = np.sum(labels != labels_full)
+    assert n_moved > 0
+    assert delta[4] == full[4] == n_moved
+    # sums, weights and counts: old totals plus the moves
+    assert_allclose(first[0] + delta[0], full[0], rtol=1e-12, atol=1e-9)
+    assert_allclose(first[1] + delta[1], full[1], rtol=1e-12, atol=1e-9)
+    assert_array_equal(first[3] + delta[3], full[3])
+    ref_counts = np.bincount(labels_full[w > 0], minlength=k)
+    assert_array_equal(full[3], ref_counts)
+    # the inertia slot of an incremental step: change of sum w * ||x||^2
+    sq = w.astype(np.float64) * (X.astype(np.float64) ** 2).sum(axis=1)
+    q_old = np.bincount(labels, weights=sq, minlength=k)
+    q_new = np.bincount(labels_full, weights=sq, minlength=k)
+    assert_allclose(delta[2], q_new - q_old, rtol=1e-9, atol=1e-8)

@@ -15,9 +15,11 @@ def test_column_sq_deviations_is_n_times_the_variance(dtype, shape):
     rng = np.random.default_rng(shape[0])
     # a large offset: a one-pass sum of squares would lose the variance
     X = (1e3 + rng.standard_normal(shape)).astype(dtype)
-    got = moments.column_sq_deviations(X)
+    mean = moments.column_means(X)
+    np.testing.assert_allclose(mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
+    got = moments.column_sq_deviations(X, mean)
     want = X.shape[0] * np.var(X.astype(np.float64), axis=0)
-    assert got.dtype == np.float64
+    assert got.dtype == mean.dtype == np.float64
     # float64 sums of n terms: a few n * eps relative, plus the mean's error
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
 
@@ -28,6 +30,8 @@ def test_tolerance_matches_sklearn_definition(dtype):
     X = (np.random.default_rng(0).standard_normal((4099, 5)) * scale).astype(dtype)
     want = np.mean(np.var(X.astype(np.float64), axis=0)) * 1e-4
     assert _tolerance(X, 1e-4) == pytest.approx(want, rel=1e-12)
+    mean = moments.column_means(X)
+    assert _tolerance(X, 1e-4, mean) == _tolerance(X, 1e-4)
     assert _tolerance(X, 0) == 0
 
 

@@ -15,9 +15,28 @@ def _buffers(n, d, k):
     return (
         np.empty((nb, k, d)),
         np.empty((nb, k)),
-        np.empty(nb),
+        np.empty((nb, k)),
+        np.empty((nb, k), dtype=np.int64),
         np.empty(nb, dtype=np.int64),
     )
+
+
+def _totals(bufs, totals, inc):
+    """Running cluster sums and weights: a full step's, or the old plus a change."""
+    k, d = bufs[0].shape[1:]
+    sums = np.empty((k, d))
+    weights = np.empty(k)
+    assign.reduce_blocks(*bufs[:2], sums, weights)
+    if inc:
+        sums += totals[0]
+        weights += totals[1]
+    totals[:] = [sums, weights]
+    return sums, weights
+
+
+def _incremental(step):
+    """Full first step, then incremental and full steps in turn."""
+    return step % 2 == 1
 
 
 def test_center_geometry_matches_numpy(rng):
@@ -45,22 +64,29 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype):
     lab_ref = np.full(n, -1, dtype=np.int32)
     lab = lab_ref.copy()
     lower = np.zeros(n)
+    upper = np.full(n, np.inf)
     drift = np.zeros(k)
     half_sep = np.zeros(k)
     ref_bufs = _buffers(n, d, k)
     bufs = _buffers(n, d, k)
-    n_dist = np.empty(len(bufs[2]), dtype=np.int64)
+    n_dist = np.empty(len(bufs[-1]), dtype=np.int64)
     counts = []
-    for _ in range(6):
-        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs)
-        pruned.hamerly_step(X, w, centers, drift, half_sep, lab, lower, *bufs, n_dist)
+    totals = [None, None]
+    for step in range(6):
+        inc = _incremental(step)
+        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs, inc)
+        pruned.hamerly_step(
+            X, w, centers, drift, half_sep, lab, lower, upper, *bufs, n_dist, inc
+        )
         assert_array_equal(lab, lab_ref)
         for got, ref in zip(bufs, ref_bufs, strict=True):
             assert_array_equal(got, ref)  # bit for bit, every block
+        if not inc:
+            # the upper bounds hold (rows just relabelled have none yet)
+            own = np.sqrt(naive.sq_distances(X, centers)[np.arange(n), lab])
+            assert np.all(own <= upper)
         counts.append(n_dist.sum())
-        sums = np.empty((k, d))
-        weights = np.empty(k)
-        assign.reduce_blocks(*bufs[:2], sums, weights)
+        sums, weights = _totals(bufs, totals, inc)
         new = (sums / weights[:, None]).astype(dtype)
         pruned.center_geometry(centers, new, drift, half_sep)
         centers = new
@@ -102,11 +128,13 @@ def test_elkan_steps_equal_lloyd_steps(rng, dtype):
     center_half = np.zeros((k, k))
     ref_bufs = _buffers(n, d, k)
     bufs = _buffers(n, d, k)
-    n_dist = np.empty(len(bufs[2]), dtype=np.int64)
-    for _ in range(5):
-        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs)
+    n_dist = np.empty(len(bufs[-1]), dtype=np.int64)
+    totals = [None, None]
+    for step in range(5):
+        inc = _incremental(step)
+        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs, inc)
         pruned.elkan_step(
-            X, w, centers, drift, half_sep, center_half, lab, lower, *bufs, n_dist
+            X, w, centers, drift, half_sep, center_half, lab, lower, *bufs, n_dist, inc
         )
         assert_array_equal(lab, lab_ref)
         for got, ref in zip(bufs, ref_bufs, strict=True):
@@ -117,9 +145,7 @@ def test_elkan_steps_equal_lloyd_steps(rng, dtype):
         others = np.ones((n, k), dtype=bool)
         others[np.arange(n), lab] = False
         assert np.all(lower[others] <= dist[others])
-        sums = np.empty((k, d))
-        weights = np.empty(k)
-        assign.reduce_blocks(*bufs[:2], sums, weights)
+        sums, weights = _totals(bufs, totals, inc)
         new = (sums / weights[:, None]).astype(dtype)
         pruned.center_geometry(centers, new, drift, half_sep)
         pruned.center_half_distances(new, center_half)
@@ -142,9 +168,11 @@ def test_yinyang_steps_equal_lloyd_steps(rng, dtype):
     half_sep = np.zeros(k)
     ref_bufs = _buffers(n, d, k)
     bufs = _buffers(n, d, k)
-    n_dist = np.empty(len(bufs[2]), dtype=np.int64)
-    for _ in range(5):
-        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs)
+    n_dist = np.empty(len(bufs[-1]), dtype=np.int64)
+    totals = [None, None]
+    for step in range(5):
+        inc = _incremental(step)
+        assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs, inc)
         pruned.yinyang_step(
             X,
             w,
@@ -157,13 +185,12 @@ def test_yinyang_steps_equal_lloyd_steps(rng, dtype):
             lower,
             *bufs,
             n_dist,
+            inc,
         )
         assert_array_equal(lab, lab_ref)
         for got, ref in zip(bufs, ref_bufs, strict=True):
             assert_array_equal(got, ref)
-        sums = np.empty((k, d))
-        weights = np.empty(k)
-        assign.reduce_blocks(*bufs[:2], sums, weights)
+        sums, weights = _totals(bufs, totals, inc)
         new = (sums / weights[:, None]).astype(dtype)
         pruned.center_geometry(centers, new, drift, half_sep)
         centers = new

@@ -230,6 +230,29 @@ def _add_row(
     return _simd.add_row(X, i, w, centers64, lab, sums)
 
 
+@njit(**JIT_KW)
+def _move_row(X, i, w, old, lab, sums, weights, sq_norms, counts):
+    """Move row ``i`` (weight ``w``) from cluster ``old`` to ``lab`` in float64.
+
+    Subtracts ``w * X[i]``, ``w`` and ``w * ||X[i]||^2`` from the old
+    cluster's sums and adds them to the new one's (features in order);
+    ``counts`` tracks the rows of positive weight.
+    """
+    q = 0.0
+    for f in range(X.shape[1]):
+        v = np.float64(X[i, f])
+        q += v * v
+        sums[old, f] -= w * v
+        sums[lab, f] += w * v
+    weights[old] -= w
+    weights[lab] += w
+    sq_norms[old] -= w * q
+    sq_norms[lab] += w * q
+    if w > 0:
+        counts[old] -= 1
+        counts[lab] += 1
+
+
 @njit(inline="always", **JIT_KW)
 def _commit_chunk(
     X,  # IN (n_samples, n_features)
@@ -241,24 +264,48 @@ def _commit_chunk(
     labels,  # IN/OUT (n_samples,) int32
     sums,  # IN/OUT (n_clusters, n_features) float64, the block's sums
     weights,  # IN/OUT (n_clusters,) float64, the block's weights
-    inertia,  # IN running inertia of the block
+    inert,  # IN/OUT (n_clusters,) float64, the block's inertia or sq. norms
+    counts,  # IN/OUT (n_clusters,) int64, the block's rows of positive weight
     changed,  # IN running count of changed labels in the block
+    incremental,  # IN bool: add only the moves (see lloyd_step)
 ):
     """Store a chunk's new labels and add its rows to the block's partials.
 
-    Shared by every variant: rows in order, each through :func:`_add_row`,
-    so plain Lloyd and the pruned steps produce the same bits. Returns the
-    updated ``(inertia, changed)``.
+    Shared by every variant, rows in order, so plain Lloyd and the pruned
+    steps produce the same bits. A full commit adds every row through
+    :func:`_add_row` (sums, weights, per-cluster inertia); an incremental
+    one touches only the rows whose label changed (:func:`_move_row`).
+    Returns the updated count of changed labels.
     """
     for i in range(start, end):
         lab = np.intp(new[i - start])
-        if lab != labels[i]:
+        old = np.intp(labels[i])
+        if lab != old:
             changed += 1
             labels[i] = lab
         w = np.float64(sample_weight[i])
-        weights[lab] += w
-        inertia += _add_row(X, i, w, centers64, lab, sums)
-    return inertia, changed
+        if not incremental:
+            weights[lab] += w
+            inert[lab] += _add_row(X, i, w, centers64, lab, sums)
+            if w > 0:
+                counts[lab] += 1
+        elif lab != old:
+            _move_row(X, i, w, old, lab, sums, weights, inert, counts)
+    return changed
+
+
+@njit(inline="always", **JIT_KW)
+def _block_partials(b, block_sums, block_weights, block_inertia, block_counts):
+    """Block ``b``'s slots of the partial results, zeroed."""
+    sums = block_sums[b]
+    weights = block_weights[b]
+    inert = block_inertia[b]
+    counts = block_counts[b]
+    sums[:] = 0.0
+    weights[:] = 0.0
+    inert[:] = 0.0
+    counts[:] = 0
+    return sums, weights, inert, counts
 
 
 @njit(**PARALLEL_JIT_KW)
@@ -269,8 +316,10 @@ def lloyd_step(
     labels,  # IN/OUT (n_samples,) int32: previous labels in, new labels out
     block_sums,  # OUT (n_blocks, n_clusters, n_features) float64
     block_weights,  # OUT (n_blocks, n_clusters) float64
-    block_inertia,  # OUT (n_blocks,) float64
+    block_inertia,  # OUT (n_blocks, n_clusters) float64
+    block_counts,  # OUT (n_blocks, n_clusters) int64
     block_changed,  # OUT (n_blocks,) int64
+    incremental,  # IN bool
 ):
     """One Lloyd iteration: assign every row, then sum rows per cluster.
 
@@ -294,11 +343,20 @@ def lloyd_step(
         Written: weighted sums of the rows assigned to each cluster.
     block_weights : ndarray of shape (n_blocks, n_clusters), float64
         Written: total weight assigned to each cluster.
-    block_inertia : ndarray of shape (n_blocks,), float64
-        Written: weighted squared distance of each row to its new centre,
-        in float64 (:func:`_add_row`).
+    block_inertia : ndarray of shape (n_blocks, n_clusters), float64
+        Written: per cluster, the weighted squared distance of its rows to
+        their centre in float64 (:func:`_add_row`); incremental: the change
+        in the clusters' weighted sums of ``||x||^2``.
+    block_counts : ndarray of shape (n_blocks, n_clusters), int64
+        Written: rows of positive weight in each cluster (incremental: the
+        change).
     block_changed : ndarray of shape (n_blocks,), int64
         Written: number of rows whose label changed.
+    incremental : bool
+        If False, the partials are totals over every row. If True (the
+        labels in are all valid), they are changes: only rows whose label
+        changed are read, subtracted from their old cluster and added to
+        the new one, so the caller adds them to the previous totals.
     """
     n_samples = X.shape[0]
     n_blocks = block_sums.shape[0]
@@ -307,11 +365,9 @@ def lloyd_step(
     centers64 = centers.astype(np.float64)
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
-        sums = block_sums[b]
-        weights = block_weights[b]
-        sums[:] = 0.0
-        weights[:] = 0.0
-        inertia = 0.0
+        sums, weights, inert, counts = _block_partials(
+            b, block_sums, block_weights, block_inertia, block_counts
+        )
         changed = 0
         best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
@@ -340,7 +396,7 @@ def lloyd_step(
                 new,
                 lower,
             )
-            inertia, changed = _commit_chunk(
+            changed = _commit_chunk(
                 X,
                 sample_weight,
                 centers64,
@@ -350,11 +406,24 @@ def lloyd_step(
                 labels,
                 sums,
                 weights,
-                inertia,
+                inert,
+                counts,
                 changed,
+                incremental,
             )
-        block_inertia[b] = inertia
         block_changed[b] = changed
+
+
+@njit(**JIT_KW)
+def reduce_rows(
+    block,  # IN (n_blocks, m)
+    out,  # OUT (m,) same dtype
+):
+    """``out = block.sum(axis=0)``, adding the blocks serially in order."""
+    out[:] = 0
+    for b in range(block.shape[0]):
+        for j in range(block.shape[1]):
+            out[j] += block[b, j]
 
 
 @njit(**JIT_KW)

@@ -21,20 +21,8 @@ def _n_blocks(n_samples):
 
 
 @njit(**PARALLEL_JIT_KW)
-def column_sq_deviations(X):
-    """Per-feature sums of squared deviations from the mean, in float64.
-
-    Two passes: the float64 column means, then ``sum_i (X[i, f] - mean_f)^2``
-    (``n_samples`` times the population variance of feature ``f``).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64
-
-    Returns
-    -------
-    ndarray of shape (n_features,), float64
-    """
+def column_means(X):
+    """Per-feature means of X in float64 (``ndarray of shape (n_features,)``)."""
     n_samples, n_features = X.shape
     n_blocks = _n_blocks(n_samples)
     part = np.zeros((n_blocks, n_features), dtype=np.float64)
@@ -46,10 +34,31 @@ def column_sq_deviations(X):
     mean = np.zeros(n_features, dtype=np.float64)
     for b in range(n_blocks):
         mean += part[b]
-    mean /= max(n_samples, 1)
+    return mean / max(n_samples, 1)
+
+
+@njit(**PARALLEL_JIT_KW)
+def column_sq_deviations(X, mean):
+    """Per-feature sums of squared deviations from ``mean``, in float64.
+
+    ``sum_i (X[i, f] - mean[f])^2``: with the column means (from
+    :func:`column_means`), ``n_samples`` times the population variance of
+    each feature, without the cancellation of a one-pass sum of squares.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+    mean : ndarray of shape (n_features,), float64
+
+    Returns
+    -------
+    ndarray of shape (n_features,), float64
+    """
+    n_samples, n_features = X.shape
+    n_blocks = _n_blocks(n_samples)
+    part = np.zeros((n_blocks, n_features), dtype=np.float64)
     for b in prange(n_blocks):
         acc = part[b]
-        acc[:] = 0.0
         for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
             for f in range(n_features):
                 u = X[i, f] - mean[f]

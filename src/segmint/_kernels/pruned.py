@@ -23,6 +23,7 @@ from numba import njit, prange
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
 from segmint._kernels.assign import (
+    _block_partials,
     _block_scratch,
     _commit_chunk,
     _nearest_chunk,
@@ -85,21 +86,27 @@ def hamerly_step(
     half_sep,  # IN (n_clusters,) float64, from center_geometry
     labels,  # IN/OUT (n_samples,) int32; -1 means "no label yet"
     lower,  # IN/OUT (n_samples,) float64
+    upper,  # IN/OUT (n_samples,) float64
     block_sums,  # OUT (n_blocks, n_clusters, n_features) float64
     block_weights,  # OUT (n_blocks, n_clusters) float64
-    block_inertia,  # OUT (n_blocks,) float64
+    block_inertia,  # OUT (n_blocks, n_clusters) float64
+    block_counts,  # OUT (n_blocks, n_clusters) int64
     block_changed,  # OUT (n_blocks,) int64
     block_n_dist,  # OUT (n_blocks,) int64
+    incremental,  # IN bool
 ):
     """One Lloyd iteration with Hamerly's bounds.
 
     Each row keeps one lower bound ``lower[i]`` on its distance to every
-    centre but its own. At each iteration the bound is lowered by the
-    largest drift of those centres; the distance ``u`` to the row's own
-    centre is computed exactly (it is needed for the inertia anyway). When
-    ``u < max(lower[i], half_sep[label])`` the label cannot change and the
-    other ``k - 1`` distances are skipped; otherwise the row is relabelled
-    with the exact chunk kernel, which also gives its new lower bound.
+    centre but its own, and an upper bound ``upper[i]`` on the distance to
+    its own. At each iteration the lower bound drops by the largest drift
+    of the other centres and the upper bound grows by its centre's drift.
+    When ``upper[i] < max(lower[i], half_sep[label])`` the label cannot
+    change: in an incremental step the row is then not even read. Otherwise
+    (and for every row of a full step, which reads X anyway) the upper
+    bound is tightened to the exact distance and tested again; a row that
+    still fails is relabelled with the exact chunk kernel, which also gives
+    its new lower bound.
 
     Parameters
     ----------
@@ -118,10 +125,16 @@ def hamerly_step(
     lower : ndarray of shape (n_samples,), float64
         Lower bound on the distance from each row to every centre but its
         own; read (where ``labels >= 0``) and updated. O(n) memory.
-    block_sums, block_weights, block_inertia, block_changed
+    upper : ndarray of shape (n_samples,), float64
+        Upper bound on the distance from each row to its own centre; read
+        in an incremental step, written always.
+    block_sums, block_weights, block_inertia, block_counts, block_changed
         As in :func:`segmint._kernels.assign.lloyd_step`, bit for bit.
     block_n_dist : ndarray of shape (n_blocks,), int64
         Written: point-to-centre distances computed in each block.
+    incremental : bool
+        As in :func:`segmint._kernels.assign.lloyd_step`; every label in
+        must then be valid and ``upper`` up to date.
 
     Notes
     -----
@@ -149,11 +162,9 @@ def hamerly_step(
             drift2 = drift[j]
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
-        sums = block_sums[b]
-        weights = block_weights[b]
-        sums[:] = 0.0
-        weights[:] = 0.0
-        inertia = 0.0
+        sums, weights, inert, counts = _block_partials(
+            b, block_sums, block_weights, block_inertia, block_counts
+        )
         changed = 0
         n_dist = 0
         best, second, labf, xsq = _block_scratch(X)
@@ -175,10 +186,19 @@ def hamerly_step(
                     continue
                 moved = drift2 if a == top1 else drift1
                 low = (lower[i] - moved) * (1.0 - eta)
+                bound = max(low, half_sep[a])
+                if incremental:
+                    u = (upper[i] + drift[a]) * (1.0 + eta)
+                    if u < bound:
+                        lower[i] = low
+                        upper[i] = u
+                        new[i - start] = a
+                        continue
                 u = np.sqrt(_sq_dist_row(X, i, centers, a)) * (1.0 + eta)
                 n_dist += 1
-                if u < max(low, half_sep[a]):
+                if u < bound:
                     lower[i] = low
+                    upper[i] = u
                     new[i - start] = a
                 else:
                     cand[n_cand] = i
@@ -204,7 +224,9 @@ def hamerly_step(
                     i = cand[t]
                     new[i - start] = cand_labels[t]
                     lower[i] = np.sqrt(cand_lower[t]) * (1.0 - eta)
-            inertia, changed = _commit_chunk(
+                    # Tightened when next needed (one distance, then).
+                    upper[i] = np.inf
+            changed = _commit_chunk(
                 X,
                 sample_weight,
                 centers64,
@@ -214,10 +236,11 @@ def hamerly_step(
                 labels,
                 sums,
                 weights,
-                inertia,
+                inert,
+                counts,
                 changed,
+                incremental,
             )
-        block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
 
@@ -262,9 +285,11 @@ def elkan_step(
     lower,  # IN/OUT (n_samples, n_clusters) float32
     block_sums,  # OUT (n_blocks, n_clusters, n_features) float64
     block_weights,  # OUT (n_blocks, n_clusters) float64
-    block_inertia,  # OUT (n_blocks,) float64
+    block_inertia,  # OUT (n_blocks, n_clusters) float64
+    block_counts,  # OUT (n_blocks, n_clusters) int64
     block_changed,  # OUT (n_blocks,) int64
     block_n_dist,  # OUT (n_blocks,) int64
+    incremental,  # IN bool
 ):
     """One Lloyd iteration with Elkan's bounds.
 
@@ -284,9 +309,10 @@ def elkan_step(
     lower : ndarray of shape (n_samples, n_clusters), float32
         Lower bounds on each row's distance to each centre; read where
         ``labels >= 0``, updated.
-    block_sums, block_weights, block_inertia, block_changed, block_n_dist
-        As in :func:`hamerly_step`; the first four bit for bit as in
-        :func:`segmint._kernels.assign.lloyd_step`.
+    block_sums, block_weights, block_inertia, block_counts, block_changed
+        As in :func:`segmint._kernels.assign.lloyd_step`, bit for bit.
+    block_n_dist, incremental
+        As in :func:`hamerly_step`.
 
     Notes
     -----
@@ -302,11 +328,9 @@ def elkan_step(
     eta = _margin(n_features)
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
-        sums = block_sums[b]
-        weights = block_weights[b]
-        sums[:] = 0.0
-        weights[:] = 0.0
-        inertia = 0.0
+        sums, weights, inert, counts = _block_partials(
+            b, block_sums, block_weights, block_inertia, block_counts
+        )
         changed = 0
         n_dist = 0
         best, second, labf, xsq = _block_scratch(X)
@@ -369,7 +393,7 @@ def elkan_step(
                     bound = np.float32(np.sqrt(cand_lower[t]) * (1.0 - eta) * _F32_DOWN)
                     for j in range(n_clusters):
                         lower[i, j] = bound
-            inertia, changed = _commit_chunk(
+            changed = _commit_chunk(
                 X,
                 sample_weight,
                 centers64,
@@ -379,10 +403,11 @@ def elkan_step(
                 labels,
                 sums,
                 weights,
-                inertia,
+                inert,
+                counts,
                 changed,
+                incremental,
             )
-        block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
 
@@ -400,9 +425,11 @@ def yinyang_step(
     lower,  # IN/OUT (n_samples, n_groups) float32
     block_sums,  # OUT (n_blocks, n_clusters, n_features) float64
     block_weights,  # OUT (n_blocks, n_clusters) float64
-    block_inertia,  # OUT (n_blocks,) float64
+    block_inertia,  # OUT (n_blocks, n_clusters) float64
+    block_counts,  # OUT (n_blocks, n_clusters) int64
     block_changed,  # OUT (n_blocks,) int64
     block_n_dist,  # OUT (n_blocks,) int64
+    incremental,  # IN bool
 ):
     """One Lloyd iteration with Yinyang's group bounds.
 
@@ -451,11 +478,9 @@ def yinyang_step(
             group_drift[g] = max(group_drift[g], drift[j])
     chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
-        sums = block_sums[b]
-        weights = block_weights[b]
-        sums[:] = 0.0
-        weights[:] = 0.0
-        inertia = 0.0
+        sums, weights, inert, counts = _block_partials(
+            b, block_sums, block_weights, block_inertia, block_counts
+        )
         changed = 0
         n_dist = 0
         best, second, labf, xsq = _block_scratch(X)
@@ -552,7 +577,7 @@ def yinyang_step(
                     bound = np.float32(np.sqrt(cand_lower[t]) * (1.0 - eta) * _F32_DOWN)
                     for g in range(n_groups):
                         lower[i, g] = bound
-            inertia, changed = _commit_chunk(
+            changed = _commit_chunk(
                 X,
                 sample_weight,
                 centers64,
@@ -562,9 +587,10 @@ def yinyang_step(
                 labels,
                 sums,
                 weights,
-                inertia,
+                inert,
+                counts,
                 changed,
+                incremental,
             )
-        block_inertia[b] = inertia
         block_changed[b] = changed
         block_n_dist[b] = n_dist
