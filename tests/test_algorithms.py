@@ -138,12 +138,9 @@ def test_single_cluster_hamerly(rng):
 
 
 def test_auto_rule():
-    assert _auto_algorithm(10_000, 8, 2) == "lloyd"
-    assert _auto_algorithm(10_000, 8, 256) == "hamerly"
-    assert _auto_algorithm(10_000, 32, 8) == "hamerly"
-    assert _auto_algorithm(10_000, 128, 64) == "elkan"
-    # Elkan's n x k float32 bounds would not fit: Hamerly's instead.
-    assert _auto_algorithm(10**9, 128, 64) == "hamerly"
+    assert _auto_algorithm(10_000, 8, 1) == "lloyd"
+    for shape in [(10_000, 2, 2), (10_000, 8, 256), (10_000, 32, 8), (10**9, 128, 64)]:
+        assert _auto_algorithm(*shape) == "hamerly"
 
 
 def test_unknown_algorithm_rejected():
