@@ -842,16 +842,16 @@ class KMeans(_BaseKMeans):
         K-means variant. Every variant is exact: from the same start it
         produces the same labels, centres and iterations as Lloyd's
         algorithm, bit for bit. 'lloyd' computes every point-to-centre
-        distance with a blocked kernel. 'hamerly' keeps one lower bound per
-        sample (8 bytes each) and skips the rows whose centre provably did
-        not change (Hamerly, 2010); it pays off when clusters are well
-        separated or k is large. 'elkan' keeps one float32 bound per sample
+        distance with a blocked kernel. 'hamerly' keeps a lower and an upper
+        bound per sample (16 bytes each) and skips the rows whose centre
+        provably did not change, without reading them once few rows move
+        (Hamerly, 2010). 'elkan' keeps one float32 bound per sample
         and centre (``4 * n * k`` bytes; above 1 GiB it uses Hamerly's
         bounds instead) and skips centres one by one (Elkan, 2003).
         'yinyang' keeps one float32 bound per sample and group of about ten
         centres and searches only the groups it cannot rule out (Ding et
-        al., 2015). 'auto' picks by the shape of X (the
-        rule and the measurements behind it are in ``docs/algorithms.md``).
+        al., 2015). 'auto' runs 'hamerly' (the measurements behind the
+        choice are in ``docs/algorithms.md``).
         ``history_.n_distances`` records how many distances each iteration
         computed.
 
