@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from segmint._kernels import assign as _assign
-from segmint.kmeans import FitHistory, KMeans, _average_centers
+from segmint.kmeans import FitHistory, KMeans
 
 __all__ = ["fit_dask", "predict_dask"]
 
@@ -218,8 +218,7 @@ def fit_dask(
             sums += s
             weights += w
             inertia += e
-        _average_centers(sums, weights, centers_new)
-        shift = float(np.sum((centers_new.astype(np.float64) - centers) ** 2))
+        shift = _assign.average_centers(sums, weights, centers, centers_new)
         history.append(
             inertia=inertia,
             center_shift=shift,

@@ -205,14 +205,6 @@ def _relocate_empty_clusters(X, sample_weight, centers, labels, sums, weights, e
     return True
 
 
-def _average_centers(sums, weights, out):
-    """New centres from weighted sums; a still-empty cluster copies the heaviest."""
-    nonempty = weights > 0
-    out[nonempty] = sums[nonempty] / weights[nonempty, None]
-    if not nonempty.all():
-        out[~nonempty] = out[np.argmax(weights)]
-
-
 def _kmeans_single_lloyd(
     X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
 ):
@@ -330,46 +322,6 @@ RESUM_FRACTION = 4
 RESUM_EVERY = 64
 
 
-def _update_totals(centers, blocks, step, totals, incremental):
-    """Fold one step's per-block partials into the running cluster totals.
-
-    ``blocks`` are the kernel's (sums, weights, inertia, counts) partials,
-    ``step`` scratch of the totals' shapes, ``totals`` the running (sums,
-    weights, sq_norms, counts), updated in place. Returns the inertia of
-    the step: summed from the exact distances in a full step; in an
-    incremental one, from the totals as ``sum_j Q_j - 2 c_j.S_j + W_j
-    ||c_j||^2`` (float64; its rounding is relative to ``Q_j``, far below
-    any tolerance, and the fitted ``inertia_`` is always from distances).
-    """
-    block_sums, block_weights, block_inertia, block_counts = blocks
-    d_sums, d_weights, d_inert, d_counts = step
-    sums, weights, sq_norms, counts = totals
-    _assign.reduce_blocks(block_sums, block_weights, d_sums, d_weights)
-    _assign.reduce_rows(block_inertia, d_inert)
-    _assign.reduce_rows(block_counts, d_counts)
-    c64 = centers.astype(np.float64)
-    norms = np.einsum("ij,ij->i", c64, c64)
-    if not incremental:
-        cross = np.einsum("ij,ij->i", c64, d_sums)
-        sums[:] = d_sums
-        weights[:] = d_weights
-        counts[:] = d_counts
-        # The cluster's sum of w*||x||^2, from its exact inertia.
-        sq_norms[:] = d_inert + 2.0 * cross - d_weights * norms
-        return float(_assign.sum_serial(d_inert))
-    sums += d_sums
-    weights += d_weights
-    sq_norms += d_inert
-    counts += d_counts
-    gone = counts == 0
-    sums[gone] = 0.0
-    weights[gone] = 0.0
-    sq_norms[gone] = 0.0
-    cross = np.einsum("ij,ij->i", c64, sums)
-    per_cluster = np.maximum(sq_norms - 2.0 * cross + weights * norms, 0.0)
-    return float(_assign.sum_serial(per_cluster))
-
-
 def _labelled_inertia(X, sample_weight, centers, labels):
     """Inertia of the given labels, from the exact distances."""
     chunk_inertia = np.empty(-(-X.shape[0] // CHUNK_SIZE), dtype=np.float64)
@@ -399,12 +351,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
     weights = np.zeros(n_clusters, dtype=np.float64)
     sq_norms = np.zeros(n_clusters, dtype=np.float64)
     counts = np.zeros(n_clusters, dtype=np.int64)
-    step = (
-        np.empty_like(sums),
-        np.empty_like(weights),
-        np.empty_like(sq_norms),
-        np.empty_like(counts),
-    )
+    scratch = np.empty((n_clusters, n_features + 3), dtype=np.float64)
     if pruning is not None:
         if pruning == "elkan":
             lower = np.zeros((n_samples, n_clusters), dtype=np.float32)
@@ -499,11 +446,17 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
             )
             n_distances = n_samples * n_clusters
         n_changed = int(block_changed.sum())
-        inertia = _update_totals(
+        inertia = _assign.update_totals(
+            block_sums,
+            block_weights,
+            block_inertia,
+            block_counts,
             centers,
-            (block_sums, block_weights, block_inertia, block_counts),
-            step,
-            (sums, weights, sq_norms, counts),
+            sums,
+            weights,
+            sq_norms,
+            counts,
+            scratch,
             incremental,
         )
 
@@ -513,9 +466,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
             relocated = _relocate_empty_clusters(
                 X, sample_weight, centers, labels, sums, weights, empty
             )
-        _average_centers(sums, weights, centers_new)
-        diff = centers_new.astype(np.float64) - centers
-        center_shift_tot = float(np.sum(diff * diff))
+        center_shift_tot = _assign.average_centers(sums, weights, centers, centers_new)
         if pruning is not None:
             _pruned.center_geometry(centers, centers_new, drift, half_sep)
         if pruning == "elkan":

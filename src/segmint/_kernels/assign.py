@@ -563,3 +563,109 @@ def sum_serial(values):
     for v in values:
         s += v
     return s
+
+
+@njit(**JIT_KW)
+def update_totals(
+    block_sums,  # IN (n_blocks, n_clusters, n_features) float64
+    block_weights,  # IN (n_blocks, n_clusters) float64
+    block_inertia,  # IN (n_blocks, n_clusters) float64
+    block_counts,  # IN (n_blocks, n_clusters) int64
+    centers,  # IN (n_clusters, n_features): the centres the step assigned to
+    sums,  # IN/OUT (n_clusters, n_features) float64: sum of w * x
+    weights,  # IN/OUT (n_clusters,) float64: sum of w
+    sq_norms,  # IN/OUT (n_clusters,) float64: sum of w * ||x||^2
+    counts,  # IN/OUT (n_clusters,) int64: rows of positive weight
+    scratch,  # (n_clusters, n_features + 3) float64
+    incremental,  # IN bool: the step's partials are changes, not totals
+):
+    """Fold one step's per-block partials into the running cluster totals.
+
+    The partials of :func:`lloyd_step` (or a pruned step) are added serially
+    in block order; a full step's replace the totals, an incremental step's
+    are added to them, and a cluster left with no row of positive weight gets
+    exactly zero totals. Returns the step's inertia: in a full step the sum,
+    cluster by cluster, of the exact per-cluster inertias (and ``sq_norms``
+    is derived from them); in an incremental step ``sum_j Q_j - 2 c_j.S_j +
+    W_j ||c_j||^2`` from the totals (clamped at zero per cluster), whose
+    float64 rounding is relative to ``Q_j``.
+    """
+    n_blocks = block_sums.shape[0]
+    n_clusters, n_features = sums.shape
+    d_sums = scratch[:, :n_features]
+    d_sums[:] = 0.0
+    d_weights = scratch[:, n_features]
+    d_weights[:] = 0.0
+    d_inert = scratch[:, n_features + 1]
+    d_inert[:] = 0.0
+    if not incremental:
+        counts[:] = 0
+    for b in range(n_blocks):
+        for j in range(n_clusters):
+            d_weights[j] += block_weights[b, j]
+            d_inert[j] += block_inertia[b, j]
+            counts[j] += block_counts[b, j]
+            for f in range(n_features):
+                d_sums[j, f] += block_sums[b, j, f]
+    inertia = 0.0
+    for j in range(n_clusters):
+        cross = 0.0
+        norm = 0.0
+        if incremental:
+            if counts[j] == 0:
+                weights[j] = 0.0
+                sq_norms[j] = 0.0
+                for f in range(n_features):
+                    sums[j, f] = 0.0
+            else:
+                weights[j] += d_weights[j]
+                sq_norms[j] += d_inert[j]
+                for f in range(n_features):
+                    sums[j, f] += d_sums[j, f]
+        else:
+            weights[j] = d_weights[j]
+            for f in range(n_features):
+                sums[j, f] = d_sums[j, f]
+        for f in range(n_features):
+            c = np.float64(centers[j, f])
+            cross += c * sums[j, f]
+            norm += c * c
+        if incremental:
+            inertia += max(sq_norms[j] - 2.0 * cross + weights[j] * norm, 0.0)
+        else:
+            sq_norms[j] = d_inert[j] + 2.0 * cross - weights[j] * norm
+            inertia += d_inert[j]
+    return inertia
+
+
+@njit(**JIT_KW)
+def average_centers(
+    sums,  # IN (n_clusters, n_features) float64
+    weights,  # IN (n_clusters,) float64
+    centers,  # IN (n_clusters, n_features): the previous centres
+    out,  # OUT (n_clusters, n_features), dtype of centers
+):
+    """New centres ``sums / weights``; returns the total squared shift.
+
+    A cluster with zero weight (still empty after relocation) copies the
+    centre of the heaviest cluster (the first one on ties). The shift is
+    ``sum ||out_j - centers_j||^2`` in float64, clusters in order.
+    """
+    n_clusters, n_features = sums.shape
+    heaviest = 0
+    for j in range(n_clusters):
+        if weights[j] > weights[heaviest]:
+            heaviest = j
+        if weights[j] > 0:
+            for f in range(n_features):
+                out[j, f] = sums[j, f] / weights[j]
+    for j in range(n_clusters):
+        if not weights[j] > 0:
+            for f in range(n_features):
+                out[j, f] = out[heaviest, f]
+    shift = 0.0
+    for j in range(n_clusters):
+        for f in range(n_features):
+            u = np.float64(out[j, f]) - np.float64(centers[j, f])
+            shift += u * u
+    return shift
