@@ -322,214 +322,234 @@ def vfold4(typingctx, acc, p):
     return acc(acc, p), codegen
 
 
-@intrinsic
-def nearest_rows(
-    typingctx, X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
-):
-    """Best and second-best centre of four rows of X, by ``0.5||c||^2 - x.c``.
+def _nearest_rows_intrinsic(vector_bytes, name):
+    """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes."""
 
-    Signature (inside jitted code)::
+    def nearest_rows(
+        typingctx, X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
+    ):
+        """Best and second-best centre of four rows of X, by ``0.5||c||^2 - x.c``.
 
-        nearest_rows(X, row0, row1, row2, row3, ct, half, pos,
-                     best, second, label, sqn)
+        Signature (inside jitted code)::
 
-    ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
-    ``kp`` a multiple of two vectors' worth of centres, ``half`` (kp,) holds
-    ``0.5 ||c_j||^2`` (``inf`` for padding). For row ``row_r`` it writes, at
-    index ``pos + r`` of the 1-D arrays ``best``, ``second`` and ``label``
-    (all of X's dtype): the smallest value of ``half[j] - x.c_j``, the
-    second smallest, and the index ``j`` of the smallest (as a float); and
-    at ``sqn[pos + r]`` (float64) the row's ``||x||^2``, summed in X's dtype
-    in lanes (for error bounds, which hold for any summation order).
+            nearest_rows(X, row0, row1, row2, row3, ct, half, pos,
+                         best, second, label, sqn)
 
-    The dot products are accumulated with fused multiply-adds, features in
-    order, in a register tile of 4 rows x 2 vectors of centres; each lane
-    keeps a running best / second-best / label over the centres it sees (in
-    increasing order, so ties keep the lower index); the lanes are then
-    folded pairwise. When two lanes tie for the best, ``second == best``:
-    the caller's rounding-error test sees a zero margin and re-checks the
-    row exactly, so the fold's tie order never decides a label.
-    """
-    if not (_is_c_matrix(X) and _is_c_matrix(ct)):
-        return None
-    if not all(_is_int64(t) for t in (row0, row1, row2, row3, pos)):
-        return None
-    dtype = X.dtype
-    if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
-        return None
-    if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
-        return None
-    width = lanes(dtype.bitwidth // 8)
-    align = dtype.bitwidth // 8
+        ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
+        ``kp`` a multiple of two vectors' worth of centres, ``half`` (kp,) holds
+        ``0.5 ||c_j||^2`` (``inf`` for padding). For row ``row_r`` it writes, at
+        index ``pos + r`` of the 1-D arrays ``best``, ``second`` and ``label``
+        (all of X's dtype): the smallest value of ``half[j] - x.c_j``, the
+        second smallest, and the index ``j`` of the smallest (as a float); and
+        at ``sqn[pos + r]`` (float64) the row's ``||x||^2``, summed in X's dtype
+        in lanes (for error bounds, which hold for any summation order).
 
-    def codegen(context, builder, sig, args):
-        (x_v, r0, r1, r2, r3, ct_v, half_v, pos_v, best_v, second_v, label_v,
-         sqn_v) = args  # fmt: skip
-        i64 = ir.IntType(64)
-        i32 = ir.IntType(32)
-        xa = context.make_array(sig.args[0])(context, builder, x_v)
-        ca = context.make_array(sig.args[5])(context, builder, ct_v)
-        ha = context.make_array(sig.args[6])(context, builder, half_v)
-        outs = [
-            context.make_array(sig.args[8 + q])(context, builder, v)
-            for q, v in enumerate((best_v, second_v, label_v))
-        ]
-        fty = context.get_value_type(dtype)
-        vty = ir.VectorType(fty, width)
-        vptr = vty.as_pointer()
+        The dot products are accumulated with fused multiply-adds, features in
+        order, in a register tile of 4 rows x 2 vectors of centres; each lane
+        keeps a running best / second-best / label over the centres it sees (in
+        increasing order, so ties keep the lower index); the lanes are then
+        folded pairwise. When two lanes tie for the best, ``second == best``:
+        the caller's rounding-error test sees a zero margin and re-checks the
+        row exactly, so the fold's tie order never decides a label.
+        """
+        if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+            return None
+        if not all(_is_int64(t) for t in (row0, row1, row2, row3, pos)):
+            return None
+        dtype = X.dtype
+        if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
+            return None
+        if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
+            return None
+        width = vector_bytes // (dtype.bitwidth // 8)
+        align = dtype.bitwidth // 8
 
-        def vfma(a, b, c):
-            return _vector_call(builder, "llvm.fma", vty, [a, b, c])
+        def codegen(context, builder, sig, args):
+            (x_v, r0, r1, r2, r3, ct_v, half_v, pos_v, best_v, second_v, label_v,
+             sqn_v) = args  # fmt: skip
+            i64 = ir.IntType(64)
+            i32 = ir.IntType(32)
+            xa = context.make_array(sig.args[0])(context, builder, x_v)
+            ca = context.make_array(sig.args[5])(context, builder, ct_v)
+            ha = context.make_array(sig.args[6])(context, builder, half_v)
+            outs = [
+                context.make_array(sig.args[8 + q])(context, builder, v)
+                for q, v in enumerate((best_v, second_v, label_v))
+            ]
+            fty = context.get_value_type(dtype)
+            vty = ir.VectorType(fty, width)
+            vptr = vty.as_pointer()
 
-        n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
-        n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
-        undef = ir.Constant(vty, ir.Undefined)
+            def vfma(a, b, c):
+                return _vector_call(builder, "llvm.fma", vty, [a, b, c])
 
-        def const(v):
-            return ir.Constant(i64, v)
+            n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
+            n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
+            undef = ir.Constant(vty, ir.Undefined)
 
-        def splat(value):
-            return _splat(builder, value, vty)
+            def const(v):
+                return ir.Constant(i64, v)
 
-        def vload(arr, idx):
-            ptr = builder.bitcast(builder.gep(arr.data, [idx]), vptr)
-            return builder.load(ptr, align=align)
+            def splat(value):
+                return _splat(builder, value, vty)
 
-        def less(a, b):
-            return builder.fcmp_ordered("<", a, b)
+            def vload(arr, idx):
+                ptr = builder.bitcast(builder.gep(arr.data, [idx]), vptr)
+                return builder.load(ptr, align=align)
 
-        row_start = [builder.mul(r, n_features) for r in (r0, r1, r2, r3)]
-        inf = ir.Constant(vty, [float("inf")] * width)
-        zero = ir.Constant(vty, None)
-        lane_index = ir.Constant(vty, [float(q) for q in range(width)])
-        # Allocas in the entry block; LLVM promotes them to registers.
-        run_best = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
-        run_second = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
-        run_label = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
-        acc = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
-            for _ in range(ROWS)
-        ]
-        # ||x||^2 of the four rows: whole vectors, then the tail, in lanes.
-        sqa = context.make_array(sig.args[11])(context, builder, sqn_v)
-        nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
-        n_vec = builder.udiv(n_features, const(width))
-        with cgutils.for_range(builder, n_vec) as vec_loop:
-            f = builder.mul(vec_loop.index, const(width))
-            for r in range(ROWS):
-                xv = vload(xa, builder.add(row_start[r], f))
-                builder.store(vfma(xv, xv, builder.load(nrm[r])), nrm[r])
-        tail = builder.mul(n_vec, const(width))
-        with cgutils.for_range(builder, builder.sub(n_features, tail)) as tail_loop:
-            f = builder.add(tail, tail_loop.index)
-            for r in range(ROWS):
-                x = builder.load(builder.gep(xa.data, [builder.add(row_start[r], f)]))
-                # The tail goes to lane 0 of the accumulator.
-                acc_r = builder.load(nrm[r])
-                lane0 = builder.extract_element(acc_r, ir.Constant(i32, 0))
-                lane0 = builder.fma(x, x, lane0)
-                builder.store(
-                    builder.insert_element(acc_r, lane0, ir.Constant(i32, 0)), nrm[r]
-                )
-        f64 = ir.DoubleType()
-        for r in range(ROWS):
-            # Halve the vector until one lane is left: lanes (q, q + w) add.
-            vec = builder.load(nrm[r])
-            half_width = width // 2
-            while half_width >= 1:
-                spare = ir.Constant(vec.type, ir.Undefined)
-                lo = ir.Constant(
-                    ir.VectorType(i32, half_width), list(range(half_width))
-                )
-                hi = ir.Constant(
-                    ir.VectorType(i32, half_width),
-                    list(range(half_width, 2 * half_width)),
-                )
-                vec = builder.fadd(
-                    builder.shuffle_vector(vec, spare, lo),
-                    builder.shuffle_vector(vec, spare, hi),
-                )
-                half_width //= 2
-            total = builder.extract_element(vec, ir.Constant(i32, 0))
-            if dtype == types.float32:
-                total = builder.fpext(total, f64)
-            builder.store(total, builder.gep(sqa.data, [builder.add(pos_v, const(r))]))
+            def less(a, b):
+                return builder.fcmp_ordered("<", a, b)
 
-        n_blocks = builder.udiv(n_padded, const(2 * width))
-        with cgutils.for_range(builder, n_blocks) as block:
-            j0 = builder.mul(block.index, const(2 * width))
-            for r in range(ROWS):
-                builder.store(zero, acc[r][0])
-                builder.store(zero, acc[r][1])
-            with cgutils.for_range(builder, n_features) as feature:
-                f = feature.index
-                cbase = builder.add(builder.mul(f, n_padded), j0)
-                c0 = vload(ca, cbase)
-                c1 = vload(ca, builder.add(cbase, const(width)))
+            row_start = [builder.mul(r, n_features) for r in (r0, r1, r2, r3)]
+            inf = ir.Constant(vty, [float("inf")] * width)
+            zero = ir.Constant(vty, None)
+            lane_index = ir.Constant(vty, [float(q) for q in range(width)])
+            # Allocas in the entry block; LLVM promotes them to registers.
+            run_best = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
+            run_second = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
+            run_label = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+            acc = [
+                [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
+                for _ in range(ROWS)
+            ]
+            # ||x||^2 of the four rows: whole vectors, then the tail, in lanes.
+            sqa = context.make_array(sig.args[11])(context, builder, sqn_v)
+            nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+            n_vec = builder.udiv(n_features, const(width))
+            with cgutils.for_range(builder, n_vec) as vec_loop:
+                f = builder.mul(vec_loop.index, const(width))
                 for r in range(ROWS):
-                    xr = builder.load(
+                    xv = vload(xa, builder.add(row_start[r], f))
+                    builder.store(vfma(xv, xv, builder.load(nrm[r])), nrm[r])
+            tail = builder.mul(n_vec, const(width))
+            with cgutils.for_range(builder, builder.sub(n_features, tail)) as tail_loop:
+                f = builder.add(tail, tail_loop.index)
+                for r in range(ROWS):
+                    x = builder.load(
                         builder.gep(xa.data, [builder.add(row_start[r], f)])
                     )
-                    xr = splat(xr)
-                    a0 = builder.load(acc[r][0])
-                    a1 = builder.load(acc[r][1])
-                    builder.store(vfma(xr, c0, a0), acc[r][0])
-                    builder.store(vfma(xr, c1, a1), acc[r][1])
-            for h in range(2):
-                jh = builder.add(j0, const(h * width))
-                hv = vload(ha, jh)
-                idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
-                for r in range(ROWS):
-                    val = builder.fsub(hv, builder.load(acc[r][h]))
-                    b = builder.load(run_best[r])
-                    s = builder.load(run_second[r])
-                    lt = less(val, b)
-                    upper = builder.select(lt, b, val)  # max(b, val)
+                    # The tail goes to lane 0 of the accumulator.
+                    acc_r = builder.load(nrm[r])
+                    lane0 = builder.extract_element(acc_r, ir.Constant(i32, 0))
+                    lane0 = builder.fma(x, x, lane0)
                     builder.store(
-                        builder.select(less(upper, s), upper, s), run_second[r]
+                        builder.insert_element(acc_r, lane0, ir.Constant(i32, 0)),
+                        nrm[r],
                     )
-                    builder.store(builder.select(lt, val, b), run_best[r])
-                    lab = builder.load(run_label[r])
-                    builder.store(builder.select(lt, idx, lab), run_label[r])
-
-        def combine(b1, s1, l1, b2, s2, l2):
-            # best = min(b1, b2); second = min(s1, s2, max(b1, b2))
-            lt = less(b2, b1)
-            upper = builder.select(lt, b1, b2)
-            s = builder.select(less(s2, s1), s2, s1)
-            s = builder.select(less(upper, s), upper, s)
-            return builder.select(lt, b2, b1), s, builder.select(lt, l2, l1)
-
-        for r in range(ROWS):
-            b = builder.load(run_best[r])
-            s = builder.load(run_second[r])
-            lab = builder.load(run_label[r])
-            step = width // 2
-            while step >= 1:
-                perm = [
-                    q + step if (q % (2 * step)) < step else q - step
-                    for q in range(width)
-                ]
-                mask = ir.Constant(ir.VectorType(i32, width), perm)
-                b, s, lab = combine(
-                    b,
-                    s,
-                    lab,
-                    builder.shuffle_vector(b, undef, mask),
-                    builder.shuffle_vector(s, undef, mask),
-                    builder.shuffle_vector(lab, undef, mask),
-                )
-                step //= 2
-            at = builder.add(pos_v, const(r))
-            first = ir.Constant(i32, 0)
-            for arr, vec in zip(outs, (b, s, lab), strict=True):
+            f64 = ir.DoubleType()
+            for r in range(ROWS):
+                # Halve the vector until one lane is left: lanes (q, q + w) add.
+                vec = builder.load(nrm[r])
+                half_width = width // 2
+                while half_width >= 1:
+                    spare = ir.Constant(vec.type, ir.Undefined)
+                    lo = ir.Constant(
+                        ir.VectorType(i32, half_width), list(range(half_width))
+                    )
+                    hi = ir.Constant(
+                        ir.VectorType(i32, half_width),
+                        list(range(half_width, 2 * half_width)),
+                    )
+                    vec = builder.fadd(
+                        builder.shuffle_vector(vec, spare, lo),
+                        builder.shuffle_vector(vec, spare, hi),
+                    )
+                    half_width //= 2
+                total = builder.extract_element(vec, ir.Constant(i32, 0))
+                if dtype == types.float32:
+                    total = builder.fpext(total, f64)
                 builder.store(
-                    builder.extract_element(vec, first), builder.gep(arr.data, [at])
+                    total, builder.gep(sqa.data, [builder.add(pos_v, const(r))])
                 )
-        return context.get_dummy_value()
 
-    sig = types.none(X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn)
-    return sig, codegen
+            n_blocks = builder.udiv(n_padded, const(2 * width))
+            with cgutils.for_range(builder, n_blocks) as block:
+                j0 = builder.mul(block.index, const(2 * width))
+                for r in range(ROWS):
+                    builder.store(zero, acc[r][0])
+                    builder.store(zero, acc[r][1])
+                with cgutils.for_range(builder, n_features) as feature:
+                    f = feature.index
+                    cbase = builder.add(builder.mul(f, n_padded), j0)
+                    c0 = vload(ca, cbase)
+                    c1 = vload(ca, builder.add(cbase, const(width)))
+                    for r in range(ROWS):
+                        xr = builder.load(
+                            builder.gep(xa.data, [builder.add(row_start[r], f)])
+                        )
+                        xr = splat(xr)
+                        a0 = builder.load(acc[r][0])
+                        a1 = builder.load(acc[r][1])
+                        builder.store(vfma(xr, c0, a0), acc[r][0])
+                        builder.store(vfma(xr, c1, a1), acc[r][1])
+                for h in range(2):
+                    jh = builder.add(j0, const(h * width))
+                    hv = vload(ha, jh)
+                    idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
+                    for r in range(ROWS):
+                        val = builder.fsub(hv, builder.load(acc[r][h]))
+                        b = builder.load(run_best[r])
+                        s = builder.load(run_second[r])
+                        lt = less(val, b)
+                        upper = builder.select(lt, b, val)  # max(b, val)
+                        builder.store(
+                            builder.select(less(upper, s), upper, s), run_second[r]
+                        )
+                        builder.store(builder.select(lt, val, b), run_best[r])
+                        lab = builder.load(run_label[r])
+                        builder.store(builder.select(lt, idx, lab), run_label[r])
+
+            def combine(b1, s1, l1, b2, s2, l2):
+                # best = min(b1, b2); second = min(s1, s2, max(b1, b2))
+                lt = less(b2, b1)
+                upper = builder.select(lt, b1, b2)
+                s = builder.select(less(s2, s1), s2, s1)
+                s = builder.select(less(upper, s), upper, s)
+                return builder.select(lt, b2, b1), s, builder.select(lt, l2, l1)
+
+            for r in range(ROWS):
+                b = builder.load(run_best[r])
+                s = builder.load(run_second[r])
+                lab = builder.load(run_label[r])
+                step = width // 2
+                while step >= 1:
+                    perm = [
+                        q + step if (q % (2 * step)) < step else q - step
+                        for q in range(width)
+                    ]
+                    mask = ir.Constant(ir.VectorType(i32, width), perm)
+                    b, s, lab = combine(
+                        b,
+                        s,
+                        lab,
+                        builder.shuffle_vector(b, undef, mask),
+                        builder.shuffle_vector(s, undef, mask),
+                        builder.shuffle_vector(lab, undef, mask),
+                    )
+                    step //= 2
+                at = builder.add(pos_v, const(r))
+                first = ir.Constant(i32, 0)
+                for arr, vec in zip(outs, (b, s, lab), strict=True):
+                    builder.store(
+                        builder.extract_element(vec, first), builder.gep(arr.data, [at])
+                    )
+            return context.get_dummy_value()
+
+        sig = types.none(
+            X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
+        )
+        return sig, codegen
+
+    nearest_rows.__name__ = nearest_rows.__qualname__ = name
+    return intrinsic(nearest_rows)
+
+
+#: Best and second-best centre of four rows (see the docstring of its body).
+nearest_rows = _nearest_rows_intrinsic(VECTOR_BYTES, "nearest_rows")
+
+#: The same with 32-byte vectors: a tile of half the centres, for few
+#: centres on a machine with 64-byte vectors (less padding to fold).
+nearest_rows_narrow = _nearest_rows_intrinsic(32, "nearest_rows_narrow")
 
 
 def _emit_row_distance(builder, n_features, x, x_dtype, c, c_dtype, sums=None, w=None):

@@ -69,8 +69,9 @@ def _pad_centers(centers):
     Returns
     -------
     ct : ndarray of shape (n_features, kp), dtype of centres
-        Transposed, zero-padded to ``kp`` centres, a multiple of the SIMD
-        centre block (8 float64 or 16 float32).
+        Transposed, zero-padded to ``kp`` centres: a multiple of the SIMD
+        centre block (two vectors' worth of centres), or of the narrow
+        32-byte block (8 float64 or 16 float32) when the centres fit in one.
     half : ndarray of shape (kp,), dtype of centres
         ``0.5 ||c_j||^2``; ``inf`` for the padding centres, which never win.
     cmax : float
@@ -78,6 +79,10 @@ def _pad_centers(centers):
     """
     n_clusters, n_features = centers.shape
     block = 2 * (_simd.VECTOR_BYTES // centers.itemsize)
+    narrow = 2 * (32 // centers.itemsize)
+    if n_clusters <= narrow:
+        # Few centres: the narrow tile folds less padding per row.
+        block = narrow
     kp = max(1, -(-n_clusters // block)) * block
     ct = np.zeros((n_features, kp), dtype=centers.dtype)
     half = np.full(kp, np.inf, dtype=centers.dtype)
@@ -157,6 +162,7 @@ def _nearest_chunk(
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
     last = rows[m - 1]
+    narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
     for i0 in range(0, m, 4):
         # A short last group repeats the chunk's last row; its extra results
         # land in the scratch tail and are never read.
@@ -164,7 +170,12 @@ def _nearest_chunk(
         r1 = rows[i0 + 1] if i0 + 1 < m else last
         r2 = rows[i0 + 2] if i0 + 2 < m else last
         r3 = rows[i0 + 3] if i0 + 3 < m else last
-        _simd.nearest_rows(X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq)
+        if narrow:
+            _simd.nearest_rows_narrow(
+                X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+            )
+        else:
+            _simd.nearest_rows(X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq)
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
