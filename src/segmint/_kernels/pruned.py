@@ -169,6 +169,7 @@ def hamerly_step(
         n_dist = 0
         best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
+        check = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
@@ -178,26 +179,37 @@ def hamerly_step(
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)
             n_cand = 0
-            for i in range(start, end):
-                a = labels[i]
-                if a < 0:
-                    cand[n_cand] = i
-                    n_cand += 1
-                    continue
-                moved = drift2 if a == top1 else drift1
-                low = (lower[i] - moved) * (1.0 - eta)
-                bound = max(low, half_sep[a])
-                if incremental:
+            n_check = 0
+            if incremental:
+                # Bounds only, branch-free: the rows whose upper bound does
+                # not settle them are listed for an exact check below.
+                for i in range(start, end):
+                    a = labels[i]
+                    moved = drift2 if a == top1 else drift1
+                    low = (lower[i] - moved) * (1.0 - eta)
                     u = (upper[i] + drift[a]) * (1.0 + eta)
-                    if u < bound:
-                        lower[i] = low
-                        upper[i] = u
-                        new[i - start] = a
+                    lower[i] = low
+                    upper[i] = u
+                    new[i - start] = a
+                    check[n_check] = i
+                    n_check += not u < max(low, half_sep[a])
+            else:
+                for i in range(start, end):
+                    a = labels[i]
+                    if a < 0:
+                        cand[n_cand] = i
+                        n_cand += 1
                         continue
+                    moved = drift2 if a == top1 else drift1
+                    lower[i] = (lower[i] - moved) * (1.0 - eta)
+                    check[n_check] = i
+                    n_check += 1
+            for t in range(n_check):
+                i = check[t]
+                a = labels[i]
                 u = np.sqrt(_sq_dist_row(X, i, centers, a)) * (1.0 + eta)
                 n_dist += 1
-                if u < bound:
-                    lower[i] = low
+                if u < max(lower[i], half_sep[a]):
                     upper[i] = u
                     new[i - start] = a
                 else:
