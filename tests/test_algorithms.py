@@ -187,3 +187,18 @@ def test_history_inertia_of_incremental_steps(rng, algorithm):
         # centres after t updates: those of a fit stopped after t iterations
         short = _fit(X, init, algorithm, max_iter=t)
         assert_allclose(long.history_.inertia[t], short.inertia_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_identical_to_lloyd_when_stopped_by_tol_or_max_iter(rng, variant):
+    # Runs that end without strict convergence finish with one more full
+    # step of their own variant: the same labels and the same inertia bits.
+    X = _blobs(rng, 3000, 3, 7, 0.6, np.float64)
+    init = X[:7].copy()
+    for kw in ({"max_iter": 4}, {"tol": 1e-3}):
+        ref = _fit(X, init, "lloyd", **kw)
+        got = _fit(X, init, variant, **kw)
+        assert got.n_iter_ == ref.n_iter_
+        assert_array_equal(got.labels_, ref.labels_)
+        assert_array_equal(got.cluster_centers_, ref.cluster_centers_)
+        assert got.inertia_ == ref.inertia_

@@ -367,12 +367,9 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         drift = np.zeros(n_clusters, dtype=np.float64)
         half_sep = np.zeros(n_clusters, dtype=np.float64)
         block_n_dist = np.empty(n_blocks, dtype=np.int64)
-    history = FitHistory()
 
-    strict_convergence = False
-    incremental = False
-    for i in range(max_iter):
-        t0 = time.perf_counter()
+    def step(centers, incremental):
+        """One step of the run's variant; returns the distances computed."""
         if pruning == "hamerly":
             _pruned.hamerly_step(
                 X,
@@ -391,7 +388,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_n_dist,
                 incremental,
             )
-            n_distances = int(block_n_dist.sum())
+            return int(block_n_dist.sum())
         elif pruning == "yinyang":
             _pruned.yinyang_step(
                 X,
@@ -411,7 +408,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_n_dist,
                 incremental,
             )
-            n_distances = int(block_n_dist.sum())
+            return int(block_n_dist.sum())
         elif pruning == "elkan":
             _pruned.elkan_step(
                 X,
@@ -430,7 +427,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_n_dist,
                 incremental,
             )
-            n_distances = int(block_n_dist.sum())
+            return int(block_n_dist.sum())
         else:
             _assign.lloyd_step(
                 X,
@@ -444,7 +441,15 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_changed,
                 incremental,
             )
-            n_distances = n_samples * n_clusters
+            return n_samples * n_clusters
+
+    history = FitHistory()
+
+    strict_convergence = False
+    incremental = False
+    for i in range(max_iter):
+        t0 = time.perf_counter()
+        n_distances = step(centers, incremental)
         n_changed = int(block_changed.sum())
         inertia = _assign.update_totals(
             block_sums,
@@ -515,9 +520,12 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         if incremental:
             inertia = _labelled_inertia(X, sample_weight, centers, labels)
         return labels, inertia, centers, i + 1, history
-    # Rerun the E-step so that the labels match the returned centres.
-    labels, inertia = _labels_inertia(X, sample_weight, centers)
-    return labels, inertia, centers, i + 1, history
+    # Rerun the E-step so that the labels match the returned centres: one
+    # more full step of the same variant (bounds spare most of the search),
+    # so that every variant sums the same exact distances in the same order.
+    step(centers, False)
+    _assign.reduce_rows(block_inertia, weights)
+    return labels, float(_assign.sum_serial(weights)), centers, i + 1, history
 
 
 def _auto_algorithm(n_samples, n_features, n_clusters):

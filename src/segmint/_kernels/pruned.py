@@ -14,8 +14,10 @@ float64 rounding relative to the value) each time they are set or moved, and
 a row is skipped only on a *strict* inequality. A skipped row is then
 guaranteed to have the same reference argmin, so the pruned and plain
 iterations agree; rows that are not skipped are labelled by the same exact
-chunk kernel as plain Lloyd. Per-cluster sums and the inertia are then added
-row by row, in row order, by the same helper as plain Lloyd.
+chunk kernel as plain Lloyd. The block partials are then made, row by row
+in row order, by the same helper as plain Lloyd: totals in a full step, the
+moves of the rows that changed cluster in an incremental one (in which
+Hamerly's step does not read the rows its bounds keep).
 """
 
 import numpy as np
