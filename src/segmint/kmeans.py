@@ -534,10 +534,9 @@ def _auto_algorithm(n_samples, n_features, n_clusters):
     From the table in ``docs/algorithms.md`` (n = 10^5, d in {2, 8, 32, 128},
     k in {8, 64, 256}, separated and overlapping blobs): Hamerly's bounds,
     which let an incremental step skip reading the rows whose label cannot
-    change, are the fastest variant or within a few percent of it in every
-    shape but two (k = 8 with overlapping clusters in d <= 8, where plain
-    Lloyd is 6-25% faster) and win the geometric mean of every (d, k) pair.
-    Elkan's O(n k) bounds never win; Yinyang wins a few cells narrowly.
+    change, are the fastest variant in most shapes; plain Lloyd wins only
+    with overlapping clusters in d <= 8 and k <= 64, which cannot be known
+    before the fit (with separated clusters Hamerly wins those shapes).
     A single centre needs no bounds.
     """
     if n_clusters < 2:
