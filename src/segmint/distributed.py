@@ -64,10 +64,8 @@ def _block_partials(X, centers):
         block_inertia[:] = 0
     sums = np.empty((k, d))
     weights = np.empty(k)
-    inertia = np.empty(k)
     _assign.reduce_blocks(block_sums, block_weights, sums, weights)
-    _assign.reduce_rows(block_inertia, inertia)
-    return sums, weights, float(_assign.sum_serial(inertia))
+    return sums, weights, float(_assign.blocks_inertia(block_inertia))
 
 
 def _block_labels(X, centers):

@@ -524,8 +524,8 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
     # more full step of the same variant (bounds spare most of the search),
     # so that every variant sums the same exact distances in the same order.
     step(centers, False)
-    _assign.reduce_rows(block_inertia, weights)
-    return labels, float(_assign.sum_serial(weights)), centers, i + 1, history
+    inertia = float(_assign.blocks_inertia(block_inertia))
+    return labels, inertia, centers, i + 1, history
 
 
 def _auto_algorithm(n_samples, n_features, n_clusters):

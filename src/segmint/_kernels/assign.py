@@ -426,15 +426,19 @@ def lloyd_step(
 
 
 @njit(**JIT_KW)
-def reduce_rows(
-    block,  # IN (n_blocks, m)
-    out,  # OUT (m,) same dtype
-):
-    """``out = block.sum(axis=0)``, adding the blocks serially in order."""
-    out[:] = 0
-    for b in range(block.shape[0]):
-        for j in range(block.shape[1]):
-            out[j] += block[b, j]
+def blocks_inertia(block_inertia):
+    """Inertia of a full step from its ``(n_blocks, n_clusters)`` partials.
+
+    Per cluster the blocks are added in order, then the clusters in order,
+    as :func:`update_totals` does for a full step.
+    """
+    total = 0.0
+    for j in range(block_inertia.shape[1]):
+        s = 0.0
+        for b in range(block_inertia.shape[0]):
+            s += block_inertia[b, j]
+        total += s
+    return total
 
 
 @njit(**JIT_KW)

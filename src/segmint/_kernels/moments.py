@@ -21,8 +21,8 @@ def _n_blocks(n_samples):
 
 
 @njit(**PARALLEL_JIT_KW)
-def column_means(X):
-    """Per-feature means of X in float64 (``ndarray of shape (n_features,)``)."""
+def _column_sums(X, centre, square):
+    """Per-feature float64 sums of ``X[i, f] - centre[f]`` (squared if ``square``)."""
     n_samples, n_features = X.shape
     n_blocks = _n_blocks(n_samples)
     part = np.zeros((n_blocks, n_features), dtype=np.float64)
@@ -30,14 +30,22 @@ def column_means(X):
         acc = part[b]
         for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
             for f in range(n_features):
-                acc[f] += X[i, f]
-    mean = np.zeros(n_features, dtype=np.float64)
+                u = X[i, f] - centre[f]
+                acc[f] += u * u if square else u
+    out = np.zeros(n_features, dtype=np.float64)
     for b in range(n_blocks):
-        mean += part[b]
-    return mean / max(n_samples, 1)
+        out += part[b]
+    return out
 
 
-@njit(**PARALLEL_JIT_KW)
+@njit(**JIT_KW)
+def column_means(X):
+    """Per-feature means of X in float64 (``ndarray of shape (n_features,)``)."""
+    origin = np.zeros(X.shape[1], dtype=np.float64)
+    return _column_sums(X, origin, False) / max(X.shape[0], 1)
+
+
+@njit(**JIT_KW)
 def column_sq_deviations(X, mean):
     """Per-feature sums of squared deviations from ``mean``, in float64.
 
@@ -54,19 +62,7 @@ def column_sq_deviations(X, mean):
     -------
     ndarray of shape (n_features,), float64
     """
-    n_samples, n_features = X.shape
-    n_blocks = _n_blocks(n_samples)
-    part = np.zeros((n_blocks, n_features), dtype=np.float64)
-    for b in prange(n_blocks):
-        acc = part[b]
-        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
-            for f in range(n_features):
-                u = X[i, f] - mean[f]
-                acc[f] += u * u
-    out = np.zeros(n_features, dtype=np.float64)
-    for b in range(n_blocks):
-        out += part[b]
-    return out
+    return _column_sums(X, mean, True)
 
 
 @njit(**PARALLEL_JIT_KW)
