@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans as SkKMeans
 
 from segmint import KMeans
-from segmint.kmeans import _auto_algorithm
+from segmint.kmeans import _auto_algorithm, _StepChooser
 
 VARIANTS = ["hamerly", "elkan", "yinyang", "auto"]
 DTYPES = [np.float32, np.float64]
@@ -139,8 +139,78 @@ def test_single_cluster_hamerly(rng):
 
 def test_auto_rule():
     assert _auto_algorithm(10_000, 8, 1) == "lloyd"
-    for shape in [(10_000, 2, 2), (10_000, 8, 256), (10_000, 32, 8), (10**9, 128, 64)]:
+    for shape in [(10_000, 2, 2), (10_000, 16, 64), (10**9, 8, 8)]:
+        assert _auto_algorithm(*shape) == "adaptive"
+    for shape in [(10_000, 8, 256), (10_000, 32, 8), (10**9, 128, 64)]:
         assert _auto_algorithm(*shape) == "hamerly"
+
+
+class _ScriptedChooser:
+    """A step chooser whose steps 'take' scripted times (no real clock)."""
+
+    def __init__(self, costs):
+        self.costs = costs  # (kind, n_steps_so_far) -> seconds
+
+    def __call__(self):
+        costs = self.costs
+        steps = []
+
+        class Chooser(_StepChooser):
+            def record(self, kind, incremental, seconds):
+                steps.append(kind)
+                super().record(kind, incremental, costs(kind, len(steps)))
+
+        return Chooser()
+
+
+H, D, L = "hamerly", "dense", "lloyd"
+
+
+@pytest.mark.parametrize(
+    "scenario,expected",
+    [
+        # Plain steps cheaper: one Hamerly step, a dense probe, plain steps,
+        # Hamerly's tried again (through a dense step) after 4, then 8.
+        ("plain", [H, D, L, L, L, L, D, H, L, L, L, L, L, L, L, L, D, H]),
+        # Hamerly's cheaper: plain steps probed (dense) after 4, then 8.
+        ("hamerly", [H, D, H, H, H, H, D, H, H, H, H, H, H, H, H, D, H]),
+        # Plain steps cheaper at first, Hamerly's once the clusters settle.
+        ("flip", [H, D, L, L, L, L, D, H, L, L, L, L, L, L, L, L, D, H, H, H, H]),
+    ],
+)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adaptive_steps_identical_to_lloyd(rng, monkeypatch, dtype, scenario, expected):
+    from segmint import kmeans
+
+    def costs(kind, step):
+        if scenario == "plain":
+            return 2.0 if kind == H else 1.0
+        if scenario == "hamerly":
+            return 1.0 if kind == H else 2.0
+        return (3.0 if step < 20 else 0.5) if kind == H else 1.0
+
+    monkeypatch.setattr(kmeans, "_StepChooser", _ScriptedChooser(costs))
+    X = _blobs(rng, 3000, 3, 6, 0.8, dtype)
+    init = X[rng.choice(len(X), 6, replace=False)].copy()
+    ref = _fit(X, init, "lloyd", max_iter=60)
+    got = _fit(X, init, "auto", max_iter=60)
+    assert _auto_algorithm(*X.shape, 6) == "adaptive"
+    # Whatever the kinds of step, the same bits as plain Lloyd.
+    assert got.n_iter_ == ref.n_iter_ >= 24
+    assert_array_equal(got.labels_, ref.labels_)
+    assert_array_equal(got.cluster_centers_, ref.cluster_centers_)
+    assert got.inertia_ == ref.inertia_
+    assert got.history_.inertia == ref.history_.inertia
+    assert got.history_.n_changed == ref.history_.n_changed
+    # The full steps at the start run dense (no preference yet); then the
+    # incremental steps follow the chooser's schedule.
+    steps = got.history_.step
+    first = steps.index(H)
+    assert 1 <= first <= 4 and set(steps[:first]) == {D}
+    assert steps[first : first + len(expected)] == expected
+    n = len(X) * 6
+    for kind, n_dist in zip(steps, got.history_.n_distances, strict=True):
+        assert (n_dist == n) if kind != H else (n_dist < n)
 
 
 def test_unknown_algorithm_rejected():

@@ -224,6 +224,7 @@ def fit_dask(
             n_empty=int(np.sum(weights == 0)),
             n_distances=n_samples * n_clusters,
             time_s=time.perf_counter() - t0,
+            step="lloyd",
         )
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")  # noqa: T201

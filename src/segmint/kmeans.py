@@ -69,6 +69,12 @@ class FitHistory:
         fewer for the pruned variants).
     time_s : list of float
         Wall-clock seconds spent in the iteration.
+    step : list of str
+        Which step ran: ``"lloyd"`` (every distance), ``"hamerly"``,
+        ``"elkan"`` or ``"yinyang"`` (bounds), or ``"dense"`` (every
+        distance, Hamerly's bounds rebuilt). ``algorithm="auto"`` picks
+        between plain and Hamerly steps as the run goes (see
+        ``docs/algorithms.md``).
     """
 
     inertia: list = field(default_factory=list)
@@ -77,6 +83,7 @@ class FitHistory:
     n_empty: list = field(default_factory=list)
     n_distances: list = field(default_factory=list)
     time_s: list = field(default_factory=list)
+    step: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.inertia)
@@ -104,6 +111,7 @@ class FitHistory:
                 "n_empty": self.n_empty,
                 "n_distances": self.n_distances,
                 "time_s": self.time_s,
+                "step": self.step,
             }
         )
         frame.index.name = "iteration"
@@ -247,6 +255,20 @@ def _kmeans_single_hamerly(
     )
 
 
+def _kmeans_single_adaptive(
+    X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
+):
+    """One run of Lloyd's algorithm that picks, step by step, between plain
+    steps and Hamerly's bounds by their measured time (same arguments and
+    results as :func:`_kmeans_single_lloyd`, bit for bit; see
+    :class:`_StepChooser`). Keeps Hamerly's ``16 * n_samples`` bytes of
+    bounds.
+    """
+    return _kmeans_single(
+        X, sample_weight, centers_init, max_iter, verbose, tol, pruning="auto"
+    )
+
+
 def _kmeans_single_elkan(
     X, sample_weight, centers_init, max_iter=300, verbose=False, tol=1e-4
 ):
@@ -322,6 +344,89 @@ RESUM_FRACTION = 4
 RESUM_EVERY = 64
 
 
+#: ``algorithm="auto"`` compares plain and Hamerly steps as it runs only in
+#: shapes where plain steps can be the faster (``docs/algorithms.md``); in
+#: every other shape Hamerly's bounds win clearly and it runs them alone.
+AUTO_ADAPT_MAX_CLUSTERS = 64
+AUTO_ADAPT_MAX_FEATURES = 16
+
+
+class _StepChooser:
+    """Picks each step of an adaptive run: plain, or with Hamerly's bounds.
+
+    Both kinds of step give the same labels and partial sums, bit for bit, so
+    the choice changes the time of a run, never its result. Hamerly's bounds
+    pay off when enough distances are skipped to outweigh the pass over the
+    bounds of every row; with few features and centres, or clusters that
+    overlap, a plain step can be the cheaper. The chooser measures both on
+    the run itself and keeps the faster:
+
+    * Full steps (every row re-summed: the first ones and every
+      ``RESUM_EVERY``-th) run dense until a preference exists, then as the
+      preferred kind.
+    * The first incremental step runs with Hamerly's bounds, the second
+      dense (every distance, as plain Lloyd, bounds rebuilt: what a plain
+      step costs, plus writing the bounds). The faster kind runs from then
+      on, and the other is timed again after 4, 8, 16, ... incremental
+      steps; going back from plain steps to Hamerly's takes one dense step,
+      since plain steps do not keep the bounds.
+    """
+
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+        self.cost = {}  # "hamerly" / "lloyd": seconds of its last incremental step
+        self.prefer = None
+        self.probing = None
+        self.bounds_valid = True
+        self.backoff = 4
+        self.wait = 0
+
+    def choose(self, incremental):
+        """The kind of the next step: ``"hamerly"``, ``"dense"`` or ``"lloyd"``."""
+        if not incremental:
+            kind = self.prefer or "dense"
+        else:
+            if self.probing is None:
+                if "hamerly" not in self.cost:
+                    self.probing = "hamerly"
+                elif "lloyd" not in self.cost:
+                    self.probing = "lloyd"
+                elif self.wait > 0:
+                    self.wait -= 1
+                else:
+                    self.probing = "lloyd" if self.prefer == "hamerly" else "hamerly"
+            kind = self.probing or self.prefer
+            if kind == "lloyd" and self.probing == "lloyd":
+                # Timed as a dense step, which keeps the bounds for the
+                # Hamerly steps that may follow.
+                kind = "dense"
+        if kind == "hamerly" and not self.bounds_valid:
+            kind = "dense"
+        return kind
+
+    def record(self, kind, incremental, seconds):
+        """Account for a step of ``kind`` that took ``seconds``."""
+        self.bounds_valid = kind != "lloyd"
+        if not incremental:
+            return
+        if kind == "dense" and self.probing == "hamerly":
+            return  # the bounds rebuilt for the Hamerly step to come
+        measured = "hamerly" if kind == "hamerly" else "lloyd"
+        self.cost[measured] = seconds
+        if self.probing != measured:
+            return
+        self.probing = None
+        if len(self.cost) < 2:
+            return
+        best = min(self.cost, key=self.cost.get)
+        if best == self.prefer:
+            self.backoff *= 2
+        else:
+            self.prefer = best
+            self.backoff = 4
+        self.wait = self.backoff
+
+
 def _labelled_inertia(X, sample_weight, centers, labels):
     """Inertia of the given labels, from the exact distances."""
     chunk_inertia = np.empty(-(-X.shape[0] // CHUNK_SIZE), dtype=np.float64)
@@ -368,9 +473,22 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         half_sep = np.zeros(n_clusters, dtype=np.float64)
         block_n_dist = np.empty(n_blocks, dtype=np.int64)
 
+    chooser = _StepChooser() if pruning == "auto" else None
+
     def step(centers, incremental):
-        """One step of the run's variant; returns the distances computed."""
-        if pruning == "hamerly":
+        """One step of the run's variant; returns its kind and the distances
+        computed."""
+        if chooser is not None:
+            kind = chooser.choose(incremental)
+            t0 = chooser.clock()
+            n_distances = run_step(kind, centers, incremental)
+            chooser.record(kind, incremental, chooser.clock() - t0)
+            return kind, n_distances
+        kind = pruning or "lloyd"
+        return kind, run_step(kind, centers, incremental)
+
+    def run_step(kind, centers, incremental):
+        if kind in ("hamerly", "dense"):
             _pruned.hamerly_step(
                 X,
                 sample_weight,
@@ -387,9 +505,10 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 block_changed,
                 block_n_dist,
                 incremental,
+                kind == "dense",
             )
             return int(block_n_dist.sum())
-        elif pruning == "yinyang":
+        elif kind == "yinyang":
             _pruned.yinyang_step(
                 X,
                 sample_weight,
@@ -409,7 +528,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
                 incremental,
             )
             return int(block_n_dist.sum())
-        elif pruning == "elkan":
+        elif kind == "elkan":
             _pruned.elkan_step(
                 X,
                 sample_weight,
@@ -449,7 +568,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
     incremental = False
     for i in range(max_iter):
         t0 = time.perf_counter()
-        n_distances = step(centers, incremental)
+        kind, n_distances = step(centers, incremental)
         n_changed = int(block_changed.sum())
         inertia = _assign.update_totals(
             block_sums,
@@ -484,6 +603,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
             n_empty=int(empty.size) if relocated else 0,
             n_distances=n_distances,
             time_s=time.perf_counter() - t0,
+            step=kind,
         )
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")  # noqa: T201
@@ -531,16 +651,19 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
 def _auto_algorithm(n_samples, n_features, n_clusters):
     """The variant ``algorithm="auto"`` runs for this shape.
 
-    From the table in ``docs/algorithms.md`` (n = 10^5, d in {2, 8, 32, 128},
-    k in {8, 64, 256}, separated and overlapping blobs): Hamerly's bounds,
-    which let an incremental step skip reading the rows whose label cannot
-    change, are the fastest variant in most shapes; plain Lloyd wins only
-    with overlapping clusters in d <= 8 and k <= 64, which cannot be known
-    before the fit (with separated clusters Hamerly wins those shapes).
-    A single centre needs no bounds.
+    From the tables in ``docs/algorithms.md`` (d in {2, 8, 32, 128}, k in
+    {8, 64, 256}, separated and overlapping blobs): Hamerly's bounds, which
+    let an incremental step skip reading the rows whose label cannot
+    change, are the fastest variant in most shapes. Plain steps can win
+    with few features and centres (d <= 16, k <= 64), by how much and which
+    way depending on how much the clusters overlap, which is not known
+    before the fit: there ``"adaptive"`` measures both kinds of step on the
+    run itself (:class:`_StepChooser`). A single centre needs no bounds.
     """
     if n_clusters < 2:
         return "lloyd"
+    if n_clusters <= AUTO_ADAPT_MAX_CLUSTERS and n_features <= AUTO_ADAPT_MAX_FEATURES:
+        return "adaptive"
     return "hamerly"
 
 
@@ -910,6 +1033,8 @@ class KMeans(_BaseKMeans):
             algorithm = _auto_algorithm(X.shape[0], X.shape[1], self.n_clusters)
         if algorithm == "hamerly":
             return _kmeans_single_hamerly
+        if algorithm == "adaptive":
+            return _kmeans_single_adaptive
         if algorithm == "elkan":
             return _kmeans_single_elkan
         if algorithm == "yinyang":

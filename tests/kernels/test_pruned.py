@@ -55,8 +55,9 @@ def test_center_geometry_matches_numpy(rng):
     assert_allclose(half_sep, 0.5 * dist.min(axis=1), rtol=1e-13)
 
 
+@pytest.mark.parametrize("dense_steps", [(), (2, 3, 4)])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_hamerly_steps_equal_lloyd_steps(rng, dtype):
+def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps):
     n, d, k = 2000, 5, 11
     X = rng.normal(size=(n, d)).astype(dtype)
     w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
@@ -75,8 +76,14 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype):
     for step in range(6):
         inc = _incremental(step)
         assign.lloyd_step(X, w, centers, lab_ref, *ref_bufs, inc)
+        dense = step in dense_steps
+        if dense:
+            # A dense step must not read the bounds: these would keep every
+            # row in place.
+            lower[:] = np.inf
+            upper[:] = 0.0
         pruned.hamerly_step(
-            X, w, centers, drift, half_sep, lab, lower, upper, *bufs, n_dist, inc
+            X, w, centers, drift, half_sep, lab, lower, upper, *bufs, n_dist, inc, dense
         )
         assert_array_equal(lab, lab_ref)
         for got, ref in zip(bufs, ref_bufs, strict=True):
@@ -85,6 +92,8 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype):
             # the upper bounds hold (rows just relabelled have none yet)
             own = np.sqrt(naive.sq_distances(X, centers)[np.arange(n), lab])
             assert np.all(own <= upper)
+        if dense:
+            assert n_dist.sum() == n * k
         counts.append(n_dist.sum())
         sums, weights = _totals(bufs, totals, inc)
         new = (sums / weights[:, None]).astype(dtype)

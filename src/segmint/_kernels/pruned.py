@@ -96,6 +96,7 @@ def hamerly_step(
     block_changed,  # OUT (n_blocks,) int64
     block_n_dist,  # OUT (n_blocks,) int64
     incremental,  # IN bool
+    dense,  # IN bool: search every row, as plain Lloyd (bounds rebuilt)
 ):
     """One Lloyd iteration with Hamerly's bounds.
 
@@ -137,6 +138,11 @@ def hamerly_step(
     incremental : bool
         As in :func:`segmint._kernels.assign.lloyd_step`; every label in
         must then be valid and ``upper`` up to date.
+    dense : bool
+        If True, every row is searched with the exact chunk kernel, as in
+        plain Lloyd, whatever its bounds (which need not be valid): this
+        costs what a plain step costs, and leaves every lower bound tight.
+        Labels and partials are the same bits either way.
 
     Notes
     -----
@@ -182,7 +188,11 @@ def hamerly_step(
             end = min(n_samples, start + CHUNK_SIZE)
             n_cand = 0
             n_check = 0
-            if incremental:
+            if dense:
+                for i in range(start, end):
+                    cand[n_cand] = i
+                    n_cand += 1
+            elif incremental:
                 # Bounds only, branch-free: the rows whose upper bound does
                 # not settle them are listed for an exact check below.
                 for i in range(start, end):
