@@ -14,8 +14,11 @@ processes hits them alike) and the median taken. Compilation is never timed:
 each library is first run on tiny data of the same dtype. Ratios are
 segmint / other, so 1.00x means equal and 0.50x means segmint takes half the
 time. The machine's own limits (memory read bandwidth, gemm FLOP rate) are
-measured at the start of the run; "seg/limit" is segmint's time per
-iteration divided by max(bytes of X / bandwidth, 2·n·k·d / FLOP rate).
+measured at the start of the run; "ms/it / limit" is segmint's time per
+iteration (the whole fit divided by its iterations) over max(bytes of X /
+bandwidth, 2·n·k·d / FLOP rate), and "step ms/it / limit" the same for the
+Lloyd steps alone (segmint's ``history_.time_s``: without the input checks,
+the centring copy and the final labelling pass, which a fit also pays).
 
 Results go to ``benchmarks/results/<suite>[-quick].{json,md}`` (and ``.png``
 with ``--plot``). See ``benchmarks/README.md`` for what each suite measures.
@@ -152,8 +155,15 @@ def select_fit_entries(args) -> tuple[dict[str, registry.Entry], str | None]:
     return entries, primary
 
 
-def run_fit_cell(cell: FitCell, entries, repeats: int, seed: int) -> dict:
-    """Time every entry on one cell; return times, iterations, inertias."""
+def run_fit_cell(
+    cell: FitCell, entries, repeats: int, seed: int, budget_s: float | None = None
+) -> dict:
+    """Time every entry on one cell; return times, iterations, inertias.
+
+    With ``budget_s``, no further round of repeats starts once the cell has
+    run that long (at least one round always runs): long cells, whose
+    timings vary least, get fewer repeats.
+    """
     X, _ = registry.make_blobs(
         cell.n, cell.d, cell.k, dtype=cell.dtype, separation=cell.data, seed=seed
     )
@@ -163,9 +173,13 @@ def run_fit_cell(cell: FitCell, entries, repeats: int, seed: int) -> dict:
         _guard(errors, name, entry.warm_up, "kmeans_fit", cell.dtype)
     names = [n for n in entries if n not in errors]
     times = {n: [] for n in names}
+    step_times = {n: [] for n in names}
     last = {}
     fixed_niter = cell.max_iter
-    for _, order in _rotations(names, repeats):
+    started = time.perf_counter()
+    for r, order in _rotations(names, repeats):
+        if r and budget_s is not None and time.perf_counter() - started > budget_s:
+            break
         for name in order:
             if name in errors:
                 continue
@@ -176,6 +190,8 @@ def run_fit_cell(cell: FitCell, entries, repeats: int, seed: int) -> dict:
                 continue
             t, res = got
             times[name].append(t)
+            if res.step_s is not None:
+                step_times[name].append(res.step_s)
             last[name] = res
             if cell.tol > 0 and not entry.fixed_iterations and name == _ref(names):
                 # libraries without a tolerance run as many iterations as the
@@ -193,6 +209,9 @@ def run_fit_cell(cell: FitCell, entries, repeats: int, seed: int) -> dict:
             "median_s": med,
             "n_iter": res.n_iter,
             "per_iter_s": med / max(1, res.n_iter),
+            "step_per_iter_s": (
+                statistics.median(step_times[name]) if step_times[name] else None
+            ),
             "inertia": res.inertia,
         }
         if ref is not None:
@@ -470,18 +489,29 @@ def fit_ratios(row: dict, primary: str | None) -> dict:
         "vs_best_sklearn": p / min(sk) if sk else None,
         "vs_faiss": ratio("faiss"),
         "per_iter_vs_limit": libs[primary]["per_iter_s"] / row["limit_s"],
+        "step_vs_limit": _step_vs_limit(libs.get(primary), row["limit_s"]),
         # the issue-3 target for the plain kernel, whatever the primary is
         "lloyd_per_iter_vs_limit": (
             libs["segmint_lloyd"]["per_iter_s"] / row["limit_s"]
             if "segmint_lloyd" in libs
             else None
         ),
+        "lloyd_step_vs_limit": _step_vs_limit(
+            libs.get("segmint_lloyd"), row["limit_s"]
+        ),
     }
+
+
+def _step_vs_limit(lib: dict | None, limit_s: float) -> float | None:
+    """Time per iteration of the Lloyd steps alone / the machine's limit."""
+    if lib is None or lib.get("step_per_iter_s") is None:
+        return None
+    return lib["step_per_iter_s"] / limit_s
 
 
 def fit_table(rows: list[dict], entries, primary: str | None) -> str:
     names = list(entries)
-    head = ["cell", "iters"]
+    head = ["cell", "runs", "iters"]
     head += [f"{entries[n].label} ms (ms/it)" for n in names]
     p_label = entries[primary].label if primary else "segmint"
     head += [
@@ -491,6 +521,7 @@ def fit_table(rows: list[dict], entries, primary: str | None) -> str:
         "/ faiss",
         "limit ms/it",
         "ms/it / limit",
+        "step ms/it / limit",
         "inertia agree",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -498,7 +529,8 @@ def fit_table(rows: list[dict], entries, primary: str | None) -> str:
         libs = row["libs"]
         rat = row.get("ratios", {})
         iters = sorted({v["n_iter"] for v in libs.values()})
-        cells = [row["cell_name"], "/".join(map(str, iters))]
+        runs = min((len(v["times_s"]) for v in libs.values()), default=0)
+        cells = [row["cell_name"], str(runs), "/".join(map(str, iters))]
         for n in names:
             v = libs.get(n)
             if v is not None:
@@ -512,6 +544,7 @@ def fit_table(rows: list[dict], entries, primary: str | None) -> str:
             _x(rat.get("vs_faiss")),
             _ms(row["limit_s"]),
             _x(rat.get("per_iter_vs_limit")),
+            _x(rat.get("step_vs_limit")),
             _agree_text(libs),
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -549,6 +582,9 @@ def fit_summary(rows: list[dict], primary: str | None) -> dict:
         "gmean_per_iter_vs_limit": _gmean(col("per_iter_vs_limit")),
         "max_per_iter_vs_limit": max(col("per_iter_vs_limit"), default=None),
         "gmean_lloyd_per_iter_vs_limit": _gmean(col("lloyd_per_iter_vs_limit")),
+        "gmean_step_vs_limit": _gmean(col("step_vs_limit")),
+        "max_step_vs_limit": max(col("step_vs_limit"), default=None),
+        "max_lloyd_step_vs_limit": max(col("lloyd_step_vs_limit"), default=None),
         "inertia_disagreements": sum(
             1
             for r in rows
@@ -573,6 +609,12 @@ def fit_summary_text(s: dict) -> str:
         + (
             f" (segmint lloyd: gmean {_x(s['gmean_lloyd_per_iter_vs_limit'])})"
             if s.get("gmean_lloyd_per_iter_vs_limit")
+            else ""
+        )
+        + (
+            f"; steps alone / limit: gmean {_x(s['gmean_step_vs_limit'])}, "
+            f"max {_x(s['max_step_vs_limit'])}"
+            if s.get("gmean_step_vs_limit")
             else ""
         )
         + "; "
@@ -754,7 +796,9 @@ def run_fit_suite(cells, entries, primary, args, limits) -> list[dict]:
     rows = []
     for i, cell in enumerate(cells, 1):
         t0 = time.perf_counter()
-        libs, errors = run_fit_cell(cell, entries, args.repeats, args.seed)
+        libs, errors = run_fit_cell(
+            cell, entries, args.repeats, args.seed, args.cell_budget
+        )
         row = {
             "cell": asdict(cell),
             "cell_name": cell.name,
@@ -847,6 +891,13 @@ def check_targets_grid(summary) -> list[str]:
             summary["cells_slower_than_faiss"] == 0,
             f"cells slower than faiss: {summary['cells_slower_than_faiss']} (gmean {_x(f)})",
         )
+    m = summary.get("max_lloyd_step_vs_limit")
+    if m is not None:
+        line(
+            m <= 1.5,
+            f"plain lloyd steps per iteration, worst cell: {_x(m)} of the machine "
+            "limit (target <= 1.50x)",
+        )
     return out
 
 
@@ -864,6 +915,14 @@ def parse_args(argv=None):
         type=int,
         default=None,
         help="timed runs per library and cell (default 3; scale: 1)",
+    )
+    p.add_argument(
+        "--cell-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="fit suites: start no further repeat of a cell after it has run "
+        "this long (medians then come from fewer runs; the table says how many)",
     )
     p.add_argument(
         "--algorithms",
