@@ -5,7 +5,12 @@ import pytest
 from numba import njit
 
 from segmint._kernels import _simd
-from segmint._kernels.assign import _block_scratch, _nearest_chunk, _pad_centers
+from segmint._kernels.assign import (
+    _block_scratch,
+    _lanes_pass,
+    _nearest_chunk,
+    _pad_centers,
+)
 
 DTYPES = [np.float32, np.float64]
 
@@ -57,7 +62,7 @@ def test_sq_dist_and_add_row_follow_the_lane_order(dtype, d):
 
 
 @njit
-def _label_rows(X, C):
+def _label_rows(X, C, contiguous):
     m = X.shape[0]
     ct, half, cmax = _pad_centers(C)
     best, second, labf, xsq = _block_scratch(X)
@@ -65,20 +70,47 @@ def _label_rows(X, C):
     labels = np.empty(m, dtype=np.int32)
     lower = np.empty(m, dtype=np.float64)
     _nearest_chunk(
-        X, rows, m, C, ct, half, cmax, best, second, labf, xsq, labels, lower
+        X,
+        rows,
+        m,
+        C,
+        ct,
+        half,
+        cmax,
+        best,
+        second,
+        labf,
+        xsq,
+        labels,
+        lower,
+        contiguous,
     )
     return labels, lower, xsq[:m].copy()
 
 
+@pytest.mark.parametrize("contiguous", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m,d,k", [(1, 1, 1), (3, 2, 17), (6, 7, 9), (13, 40, 33)])
-def test_nearest_chunk_row_groups_and_centre_blocks(dtype, m, d, k):
+@pytest.mark.parametrize(
+    "m,d,k",
+    [
+        (1, 1, 1),
+        (3, 2, 17),
+        (6, 7, 9),
+        (13, 40, 33),
+        # rows in lanes: runs of rows that are not multiples of the lanes
+        (37, 3, 5),
+        (250, 16, 32),
+        (21, 16, 8),
+        (256, 9, 31),
+    ],
+)
+def test_nearest_chunk_row_groups_and_centre_blocks(dtype, m, d, k, contiguous):
     # Row counts that are not multiples of four and centre counts that are not
     # multiples of the SIMD block exercise the padding on both sides.
     rng = np.random.default_rng(m * 100 + k)
     X = rng.standard_normal((m, d)).astype(dtype)
     C = rng.standard_normal((k, d)).astype(dtype)
-    labels, lower, xsq = _label_rows(X, C)
+    labels, lower, xsq = _label_rows(X, C, contiguous)
     ref = ((X[:, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(2)
     np.testing.assert_array_equal(labels, ref.argmin(axis=1))
     np.testing.assert_allclose(
@@ -102,8 +134,54 @@ def test_nearest_chunk_duplicate_centres_lowest_index(dtype):
     base = rng.standard_normal((1, 5)).astype(dtype)
     far = (rng.standard_normal((20, 5)) + 50).astype(dtype)
     C = np.concatenate([far[:6], base, far[6:13], base, far[13:], base])
-    labels, _, _ = _label_rows(X, C)
-    np.testing.assert_array_equal(labels, np.full(11, 6))
+    for contiguous in (False, True):
+        labels, _, _ = _label_rows(X, C, contiguous)
+        np.testing.assert_array_equal(labels, np.full(11, 6))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d,k", [(1, 3), (2, 8), (5, 20), (16, 32)])
+def test_lanes_pass_same_values_as_tile(dtype, d, k):
+    # Rows in lanes and the register tile compute the same operations, so
+    # the best and second-best values agree bit for bit (labels may differ
+    # only on exact ties, which the bounds pass re-checks).
+    rng = np.random.default_rng(d * 10 + k)
+    m = 203
+    X = rng.standard_normal((m, d)).astype(dtype)
+    C = rng.standard_normal((k, d)).astype(dtype)
+    tile = _tile_values(X, C, False)
+    lanes = _tile_values(X, C, True)
+    np.testing.assert_array_equal(lanes[0], tile[0])
+    np.testing.assert_array_equal(lanes[1], tile[1])
+    tie = tile[0] == tile[1]
+    assert np.all((lanes[2] == tile[2]) | tie)
+    np.testing.assert_allclose(
+        lanes[3], (X.astype(np.float64) ** 2).sum(1), rtol=1e-5, atol=1e-6
+    )
+
+
+@njit
+def _tile_values(X, C, lanes):
+    m = X.shape[0]
+    ct, half, _ = _pad_centers(C)
+    best, second, labf, xsq = _block_scratch(X)
+    if lanes:
+        _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq)
+    else:
+        last = m - 1
+        for i0 in range(0, m, 4):
+            r1 = min(i0 + 1, last)
+            r2 = min(i0 + 2, last)
+            r3 = min(i0 + 3, last)
+            if ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
+                _simd.nearest_rows_narrow(
+                    X, i0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+                )
+            else:
+                _simd.nearest_rows(
+                    X, i0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+                )
+    return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()
 
 
 @njit

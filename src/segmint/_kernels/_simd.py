@@ -552,6 +552,175 @@ nearest_rows = _nearest_rows_intrinsic(VECTOR_BYTES, "nearest_rows")
 nearest_rows_narrow = _nearest_rows_intrinsic(32, "nearest_rows_narrow")
 
 
+#: Centres per block of :func:`nearest_lanes` (one accumulator vector each).
+LANES_CENTRES = 8
+
+
+@intrinsic
+def nearest_lanes(
+    typingctx, X, first, valid, n_features, ct, half, pos, best, second, label, sqn
+):
+    """Best and second-best centre of a run of consecutive rows, rows in lanes.
+
+    Signature (inside jitted code)::
+
+        nearest_lanes(X, first, valid, n_features, ct, half, pos,
+                      best, second, label, sqn)
+
+    The transposed layout of :func:`nearest_rows`, for few features and
+    centres: one vector holds one feature of ``lanes`` consecutive rows
+    (rows ``first`` to ``first + valid - 1``; ``valid <= lanes``, the missing
+    lanes read as zeros), loaded as one block and split into features by
+    shuffles; ``n_features`` must be a compile-time constant (the caller
+    branches on X's width). Each centre of a block of ``LANES_CENTRES`` keeps
+    its own accumulator, so the best and second-best values are updated lane
+    by lane, centres in increasing order: there is no fold across lanes,
+    and no padding lanes when there are fewer centres than a tile row.
+
+    Every lane computes ``half[j] - x.c_j`` with fused multiply-adds in
+    feature order, the same operations as :func:`nearest_rows`, so both give
+    the same bits for ``best`` and ``second``; ``ct`` (d, kp) must have ``kp``
+    a multiple of ``LANES_CENTRES`` (padding centres have ``half = inf``).
+    Writes ``lanes`` entries from index ``pos`` of ``best``, ``second``,
+    ``label`` (X's dtype) and ``sqn`` (float64: ``||x||^2`` summed in X's
+    dtype, for error bounds).
+    """
+    if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+        return None
+    if not isinstance(n_features, types.IntegerLiteral):
+        return None
+    if not all(_is_int64(t) for t in (first, valid, pos)):
+        return None
+    dtype = X.dtype
+    if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
+        return None
+    if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
+        return None
+    d = n_features.literal_value
+    width = lanes(dtype.bitwidth // 8)
+    align = dtype.bitwidth // 8
+    kb = LANES_CENTRES
+
+    def codegen(context, builder, sig, args):
+        (x_v, first_v, valid_v, _, ct_v, half_v, pos_v, best_v, second_v, label_v,
+         sqn_v) = args  # fmt: skip
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+        xa = context.make_array(sig.args[0])(context, builder, x_v)
+        ca = context.make_array(sig.args[4])(context, builder, ct_v)
+        ha = context.make_array(sig.args[5])(context, builder, half_v)
+        outs = [
+            context.make_array(sig.args[7 + q])(context, builder, v)
+            for q, v in enumerate((best_v, second_v, label_v))
+        ]
+        sqa = context.make_array(sig.args[10])(context, builder, sqn_v)
+        fty = context.get_value_type(dtype)
+        vty = ir.VectorType(fty, width)
+        wide = ir.VectorType(fty, width * d)
+        n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
+
+        def const(v):
+            return ir.Constant(i64, v)
+
+        def vfma(a, b, c):
+            return _vector_call(builder, "llvm.fma", vty, [a, b, c])
+
+        def less(a, b):
+            return builder.fcmp_ordered("<", a, b)
+
+        # The valid rows as one block (a plain load, or a masked one for a
+        # short last run: nothing past the rows is read), then one vector
+        # per feature.
+        ptr = builder.bitcast(
+            builder.gep(xa.data, [builder.mul(first_v, const(d))]), wide.as_pointer()
+        )
+        index = ir.Constant(ir.VectorType(i64, width * d), list(range(width * d)))
+        limit = _splat(
+            builder, builder.mul(valid_v, const(d)), ir.VectorType(i64, width * d)
+        )
+        mask = builder.icmp_signed("<", index, limit)
+        element = "f64" if dtype == types.float64 else "f32"
+        load = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(
+                wide,
+                [wide.as_pointer(), i32, ir.VectorType(ir.IntType(1), width * d), wide],
+            ),
+            f"llvm.masked.load.v{width * d}{element}.p0",
+        )
+        full = builder.icmp_signed("==", valid_v, const(width))
+        with builder.if_else(full) as (whole, part):
+            with whole:
+                block_whole = builder.load(ptr, align=align)
+                from_whole = builder.block
+            with part:
+                block_part = builder.call(
+                    load, [ptr, ir.Constant(i32, align), mask, ir.Constant(wide, None)]
+                )
+                from_part = builder.block
+        block = builder.phi(wide)
+        block.add_incoming(block_whole, from_whole)
+        block.add_incoming(block_part, from_part)
+        spare = ir.Constant(wide, ir.Undefined)
+        xs = [
+            builder.shuffle_vector(
+                block,
+                spare,
+                ir.Constant(
+                    ir.VectorType(i32, width), [r * d + f for r in range(width)]
+                ),
+            )
+            for f in range(d)
+        ]
+        zero = ir.Constant(vty, None)
+        norm = zero
+        for f in range(d):
+            norm = vfma(xs[f], xs[f], norm)
+
+        inf = ir.Constant(vty, [float("inf")] * width)
+        run = [cgutils.alloca_once_value(builder, v) for v in (inf, inf, zero)]
+        n_blocks = builder.udiv(n_padded, const(kb))
+        with cgutils.for_range(builder, n_blocks) as loop:
+            j0 = builder.mul(loop.index, const(kb))
+            acc = [zero] * kb
+            for f in range(d):
+                base = builder.add(builder.mul(const(f), n_padded), j0)
+                for j in range(kb):
+                    c = builder.load(
+                        builder.gep(ca.data, [builder.add(base, const(j))])
+                    )
+                    acc[j] = vfma(xs[f], _splat(builder, c, vty), acc[j])
+            b, s, lab = (builder.load(r) for r in run)
+            for j in range(kb):
+                jj = builder.add(j0, const(j))
+                h = builder.load(builder.gep(ha.data, [jj]))
+                val = builder.fsub(_splat(builder, h, vty), acc[j])
+                lt = less(val, b)
+                upper = builder.select(lt, b, val)  # max(b, val)
+                s = builder.select(less(upper, s), upper, s)
+                b = builder.select(lt, val, b)
+                lab = builder.select(
+                    lt, _splat(builder, builder.sitofp(jj, fty), vty), lab
+                )
+            for r, v in zip(run, (b, s, lab), strict=True):
+                builder.store(v, r)
+
+        for arr, r in zip(outs, run, strict=True):
+            at = builder.bitcast(builder.gep(arr.data, [pos_v]), vty.as_pointer())
+            builder.store(builder.load(r), at, align=align)
+        norms = ir.VectorType(ir.DoubleType(), width)
+        if dtype == types.float32:
+            norm = builder.fpext(norm, norms)
+        at = builder.bitcast(builder.gep(sqa.data, [pos_v]), norms.as_pointer())
+        builder.store(norm, at, align=8)
+        return context.get_dummy_value()
+
+    sig = types.none(
+        X, first, valid, n_features, ct, half, pos, best, second, label, sqn
+    )
+    return sig, codegen
+
+
 def _emit_row_distance(builder, n_features, x, x_dtype, c, c_dtype, sums=None, w=None):
     """Emit ``sum_f (x_f - c_f)^2`` in float64; optionally ``sums += w * x``.
 

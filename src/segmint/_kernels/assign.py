@@ -106,6 +106,59 @@ def _unit_roundoff(X):
     return np.float64(np.finfo(X.dtype).eps) * 0.5
 
 
+#: Widest X and most centres for which contiguous rows are searched with
+#: rows in vector lanes (:func:`~segmint._kernels._simd.nearest_lanes`); the
+#: register tile of :func:`~segmint._kernels._simd.nearest_rows` otherwise.
+LANES_MAX_FEATURES = 16
+LANES_MAX_CLUSTERS = 32
+
+
+@njit(**JIT_KW)
+def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq):
+    """Best and second-best values of rows ``start`` to ``start + m - 1``.
+
+    What the tile loop of :func:`_nearest_chunk` computes, bit for bit, with
+    rows in vector lanes; needs ``X.shape[1] <= LANES_MAX_FEATURES``.
+    """
+    n_features = X.shape[1]
+    width = _simd.VECTOR_BYTES // X.itemsize
+    for i0 in range(0, m, width):
+        v = min(width, m - i0)
+        r = start + i0
+        if n_features == 1:
+            _simd.nearest_lanes(X, r, v, 1, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 2:
+            _simd.nearest_lanes(X, r, v, 2, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 3:
+            _simd.nearest_lanes(X, r, v, 3, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 4:
+            _simd.nearest_lanes(X, r, v, 4, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 5:
+            _simd.nearest_lanes(X, r, v, 5, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 6:
+            _simd.nearest_lanes(X, r, v, 6, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 7:
+            _simd.nearest_lanes(X, r, v, 7, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 8:
+            _simd.nearest_lanes(X, r, v, 8, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 9:
+            _simd.nearest_lanes(X, r, v, 9, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 10:
+            _simd.nearest_lanes(X, r, v, 10, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 11:
+            _simd.nearest_lanes(X, r, v, 11, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 12:
+            _simd.nearest_lanes(X, r, v, 12, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 13:
+            _simd.nearest_lanes(X, r, v, 13, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 14:
+            _simd.nearest_lanes(X, r, v, 14, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 15:
+            _simd.nearest_lanes(X, r, v, 15, ct, half, i0, best, second, labf, xsq)
+        elif n_features == 16:
+            _simd.nearest_lanes(X, r, v, 16, ct, half, i0, best, second, labf, xsq)
+
+
 @njit(**JIT_KW)
 def _nearest_chunk(
     X,  # IN (n_samples, n_features)
@@ -121,6 +174,7 @@ def _nearest_chunk(
     xsq,  # scratch (CHUNK_SIZE + 4,) float64
     labels_out,  # OUT (m,) int32
     lower_out,  # OUT (m,) float64: lower bound, squared distance to 2nd nearest
+    contiguous,  # IN bool: rows[i] == rows[0] + i
 ):
     """Exact nearest centre of up to ``CHUNK_SIZE`` rows.
 
@@ -156,6 +210,10 @@ def _nearest_chunk(
     lower_out : ndarray of shape (>= m,), float64
         Written: a lower bound on the squared distance from ``rows[i]`` to
         every centre but its nearest (``inf`` when there is one centre).
+    contiguous : bool
+        The rows are consecutive: with few features and centres they are
+        then searched with rows in vector lanes (:func:`_lanes_pass`, same
+        values).
     """
     if m == 0:
         return
@@ -163,7 +221,14 @@ def _nearest_chunk(
     n_clusters = centers.shape[0]
     last = rows[m - 1]
     narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
-    for i0 in range(0, m, 4):
+    lanes = (
+        contiguous
+        and n_features <= LANES_MAX_FEATURES
+        and n_clusters <= LANES_MAX_CLUSTERS
+    )
+    if lanes:
+        _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
+    for i0 in range(0, m if not lanes else 0, 4):
         # A short last group repeats the chunk's last row; its extra results
         # land in the scratch tail and are never read.
         r0 = rows[i0]
@@ -406,6 +471,7 @@ def lloyd_step(
                 xsq,
                 new,
                 lower,
+                True,
             )
             changed = _commit_chunk(
                 X,
@@ -508,6 +574,7 @@ def assign_labels(
             xsq,
             labels[start:end],
             lower,
+            True,
         )
         total = 0.0
         for i in range(start, end):

@@ -242,6 +242,7 @@ def hamerly_step(
                     xsq,
                     cand_labels,
                     cand_lower,
+                    dense,
                 )
                 n_dist += n_cand * n_clusters
                 for t in range(n_cand):
@@ -409,6 +410,7 @@ def elkan_step(
                     xsq,
                     cand_labels,
                     cand_lower,
+                    False,
                 )
                 n_dist += n_cand * n_clusters
                 for t in range(n_cand):
@@ -593,6 +595,7 @@ def yinyang_step(
                     xsq,
                     cand_labels,
                     cand_lower,
+                    False,
                 )
                 n_dist += n_cand * n_clusters
                 for t in range(n_cand):
