@@ -224,6 +224,14 @@ def test_input_not_modified_and_copy_x_false_restores():
     init_before = init.copy()
     KMeans(4, init=init, n_init=1).fit(X)
     assert_array_equal(init, init_before)
+    # Inputs converted on the way in (another dtype or order, a list) are
+    # centred in their converted copy, never in the caller's object.
+    for given in (X.astype(np.float16), np.asfortranarray(X), X.tolist()):
+        given_before = np.array(given, copy=True)
+        for copy_x in (True, False):
+            got = KMeans(4, random_state=0, copy_x=copy_x).fit(given)
+            assert_array_equal(np.asarray(given), given_before)
+            assert_allclose(got.cluster_centers_.mean(), X.mean(), rtol=1e-2)
 
 
 def test_sklearn_integration():

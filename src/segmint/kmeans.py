@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
+    _assert_all_finite,
     _is_arraylike_not_scalar,
     check_array,
     check_is_fitted,
@@ -1061,15 +1062,26 @@ class KMeans(_BaseKMeans):
             Fitted estimator.
         """
         self._validate_params()
+        X_in = X
+        # Finiteness is checked below from the column sums (one parallel
+        # pass, which the mean needs anyway), and the centred copy is made
+        # in one pass too, instead of a copy and then a shift.
         X = validate_data(
             self,
             X,
             dtype=[np.float64, np.float32],
             order="C",
-            copy=self.copy_x,
+            ensure_all_finite=False,
         )
         with threads_for(X.size):
             X_mean64 = _moments.column_means(X)
+        if not np.all(np.isfinite(X_mean64)):
+            # NaN or inf somewhere (or sums that overflow): scikit-learn's
+            # check finds it and raises its usual error.
+            _assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+        # Whether X is a new array of ours (converted by validate_data), which
+        # can be centred in place whatever copy_x says.
+        owned = isinstance(X_in, np.ndarray) and not np.may_share_memory(X, X_in)
         self._check_params_vs_input(X, mean=X_mean64)
         random_state = check_random_state(self.random_state)
         sample_weight = self._check_sample_weight(sample_weight, X)
@@ -1084,7 +1096,15 @@ class KMeans(_BaseKMeans):
         # Subtract the mean (rounded to X's dtype) for more accurate distance
         # computations.
         X_mean = X_mean64.astype(X.dtype)
-        _shift_rows(X, X_mean, -1)
+        restore = False
+        if owned:
+            _shift_rows(X, X_mean, -1)
+        elif self.copy_x:
+            with threads_for(X.size):
+                X = _moments.shifted_copy(X, X_mean)
+        else:
+            _shift_rows(X, X_mean, -1)
+            restore = True
         if init_is_array_like:
             init -= X_mean
 
@@ -1124,7 +1144,7 @@ class KMeans(_BaseKMeans):
                         best_n_iter = n_iter_
                         best_history = history
         finally:
-            if not self.copy_x:
+            if restore:
                 _shift_rows(X, X_mean, 1)
         best_centers += X_mean
 

@@ -45,3 +45,15 @@ def test_shift_rows_is_numpy_broadcast_bit_for_bit(dtype):
     np.testing.assert_array_equal(got, X - v)
     moments.shift_rows(got, v, 1)
     np.testing.assert_array_equal(got, (X - v) + v)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_shifted_copy_is_numpy_broadcast_and_leaves_x(dtype):
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((9_000, 5)).astype(dtype) * 1e3
+    before = X.copy()
+    v = X.mean(axis=0)
+    got = moments.shifted_copy(X, v)
+    np.testing.assert_array_equal(got, X - v)
+    np.testing.assert_array_equal(X, before)
+    assert got.flags.c_contiguous and got.dtype == X.dtype

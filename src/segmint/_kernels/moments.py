@@ -81,3 +81,20 @@ def shift_rows(X, v, sign):
             else:
                 for f in range(n_features):
                     X[i, f] += v[f]
+
+
+@njit(**PARALLEL_JIT_KW)
+def shifted_copy(X, v):
+    """A new C-contiguous array ``X - v`` (``v`` has X's dtype).
+
+    The same roundings as :func:`shift_rows` with ``sign = -1``; one read of
+    X and one write of the copy, in parallel (the copy's pages are first
+    touched by the threads that write them).
+    """
+    n_samples, n_features = X.shape
+    out = np.empty_like(X)
+    for b in prange(_n_blocks(n_samples)):
+        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+            for f in range(n_features):
+                out[i, f] = X[i, f] - v[f]
+    return out
