@@ -272,3 +272,22 @@ def test_callable_init():
     ours = KMeans(3, init=init, n_init=1).fit(X)
     theirs = SKKMeans(3, init=init, n_init=1).fit(X)
     _assert_same_fit(ours, theirs, np.float64)
+
+
+def test_centring_only_when_the_mean_is_far_from_the_origin():
+    from segmint.kmeans import _needs_centring
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3000, 4)) * [1.0, 2.0, 0.5, 3.0]
+    X -= X.mean(axis=0)
+    assert not _needs_centring(X, X.mean(axis=0))
+    assert not _needs_centring(X + 0.2, (X + 0.2).mean(axis=0))
+    assert _needs_centring(X + 5.0, (X + 5.0).mean(axis=0))
+    # Centred or not, the same clustering up to rounding.
+    init = X[:5].copy()
+    near = KMeans(5, init=init, n_init=1).fit(X)
+    far = KMeans(5, init=init + 50.0, n_init=1).fit(X + 50.0)
+    assert_array_equal(near.labels_, far.labels_)
+    assert near.n_iter_ == far.n_iter_
+    assert_allclose(near.cluster_centers_ + 50.0, far.cluster_centers_, rtol=1e-12)
+    assert_allclose(near.inertia_, far.inertia_, rtol=1e-9)

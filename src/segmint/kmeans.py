@@ -139,6 +139,28 @@ def _tolerance(X, tol, mean=None):
     return float(np.mean(sq / n_samples)) * tol
 
 
+def _needs_centring(X, mean, variance=None):
+    """Whether X should be centred before the fit.
+
+    Centring (a copy of X, as scikit-learn makes) keeps the norms in the
+    rounding-error bound of the nearest-centre search small; labels are
+    exact either way (close calls are re-checked). When the mean is already
+    within a quarter of the spread of the origin (``||mean||^2`` at most
+    1/16 of the total variance, as for standardised data), centring would
+    change those norms by a few percent, so X is used as it is: no copy.
+
+    ``variance`` is the mean per-feature variance if already known.
+    """
+    offset = float(mean @ mean)
+    if offset == 0.0:
+        return False
+    if variance is None:
+        with threads_for(X.size):
+            sq = _moments.column_sq_deviations(X, mean)
+        variance = float(np.mean(sq / X.shape[0]))
+    return offset * 16.0 > X.shape[1] * variance
+
+
 def _shift_rows(X, v, sign):
     """``X -= v`` (``sign=-1``) or ``X += v`` in place, in parallel.
 
@@ -1094,10 +1116,16 @@ class KMeans(_BaseKMeans):
             self._validate_center_shape(X, init)
 
         # Subtract the mean (rounded to X's dtype) for more accurate distance
-        # computations.
-        X_mean = X_mean64.astype(X.dtype)
+        # computations, unless it is already close to the origin.
+        variance = self._tol / self.tol if self.tol > 0 else None
+        if _needs_centring(X, X_mean64, variance):
+            X_mean = X_mean64.astype(X.dtype)
+        else:
+            X_mean = np.zeros(X.shape[1], dtype=X.dtype)
         restore = False
-        if owned:
+        if not X_mean.any():
+            pass
+        elif owned:
             _shift_rows(X, X_mean, -1)
         elif self.copy_x:
             with threads_for(X.size):
