@@ -281,7 +281,7 @@ def test_centring_only_when_the_mean_is_far_from_the_origin():
     X = rng.standard_normal((3000, 4)) * [1.0, 2.0, 0.5, 3.0]
     X -= X.mean(axis=0)
     assert not _needs_centring(X, X.mean(axis=0))
-    assert not _needs_centring(X + 0.2, (X + 0.2).mean(axis=0))
+    assert not _needs_centring(X + 1.5, (X + 1.5).mean(axis=0))
     assert _needs_centring(X + 5.0, (X + 5.0).mean(axis=0))
     # Centred or not, the same clustering up to rounding.
     init = X[:5].copy()

@@ -145,9 +145,10 @@ def _needs_centring(X, mean, variance=None):
     Centring (a copy of X, as scikit-learn makes) keeps the norms in the
     rounding-error bound of the nearest-centre search small; labels are
     exact either way (close calls are re-checked). When the mean is already
-    within a quarter of the spread of the origin (``||mean||^2`` at most
-    1/16 of the total variance, as for standardised data), centring would
-    change those norms by a few percent, so X is used as it is: no copy.
+    within one standard deviation of the whole cloud from the origin
+    (``||mean||^2`` at most the total variance, as for standardised data),
+    centring would at most halve those norms, so X is used as it is: no
+    copy, and no extra memory.
 
     ``variance`` is the mean per-feature variance if already known.
     """
@@ -158,7 +159,7 @@ def _needs_centring(X, mean, variance=None):
         with threads_for(X.size):
             sq = _moments.column_sq_deviations(X, mean)
         variance = float(np.mean(sq / X.shape[0]))
-    return offset * 16.0 > X.shape[1] * variance
+    return offset > X.shape[1] * variance
 
 
 def _shift_rows(X, v, sign):
