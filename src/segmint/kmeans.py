@@ -1119,21 +1119,15 @@ class KMeans(_BaseKMeans):
         # Subtract the mean (rounded to X's dtype) for more accurate distance
         # computations, unless it is already close to the origin.
         variance = self._tol / self.tol if self.tol > 0 else None
-        if _needs_centring(X, X_mean64, variance):
-            X_mean = X_mean64.astype(X.dtype)
-        else:
-            X_mean = np.zeros(X.shape[1], dtype=X.dtype)
+        centre = _needs_centring(X, X_mean64, variance)
+        X_mean = X_mean64.astype(X.dtype) if centre else np.zeros_like(X[0])
         restore = False
-        if not X_mean.any():
-            pass
-        elif owned:
+        if centre and (owned or not self.copy_x):
             _shift_rows(X, X_mean, -1)
-        elif self.copy_x:
+            restore = not owned
+        elif centre:
             with threads_for(X.size):
                 X = _moments.shifted_copy(X, X_mean)
-        else:
-            _shift_rows(X, X_mean, -1)
-            restore = True
         if init_is_array_like:
             init -= X_mean
 

@@ -322,6 +322,16 @@ def vfold4(typingctx, acc, p):
     return acc(acc, p), codegen
 
 
+def _nearest_types_ok(X, ct, half, best, sqn):
+    """Argument types shared by :func:`nearest_rows` and :func:`nearest_lanes`."""
+    if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+        return False
+    dtype = X.dtype
+    if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
+        return False
+    return isinstance(sqn, types.Array) and sqn.dtype == types.float64
+
+
 def _nearest_rows_intrinsic(vector_bytes, name):
     """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes."""
 
@@ -352,15 +362,11 @@ def _nearest_rows_intrinsic(vector_bytes, name):
         the caller's rounding-error test sees a zero margin and re-checks the
         row exactly, so the fold's tie order never decides a label.
         """
-        if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+        if not _nearest_types_ok(X, ct, half, best, sqn):
             return None
         if not all(_is_int64(t) for t in (row0, row1, row2, row3, pos)):
             return None
         dtype = X.dtype
-        if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
-            return None
-        if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
-            return None
         width = vector_bytes // (dtype.bitwidth // 8)
         align = dtype.bitwidth // 8
 
@@ -585,17 +591,13 @@ def nearest_lanes(
     ``label`` (X's dtype) and ``sqn`` (float64: ``||x||^2`` summed in X's
     dtype, for error bounds).
     """
-    if not (_is_c_matrix(X) and _is_c_matrix(ct)):
+    if not _nearest_types_ok(X, ct, half, best, sqn):
         return None
     if not isinstance(n_features, types.IntegerLiteral):
         return None
     if not all(_is_int64(t) for t in (first, valid, pos)):
         return None
     dtype = X.dtype
-    if not (ct.dtype == dtype and half.dtype == dtype and best.dtype == dtype):
-        return None
-    if not (isinstance(sqn, types.Array) and sqn.dtype == types.float64):
-        return None
     d = n_features.literal_value
     width = lanes(dtype.bitwidth // 8)
     align = dtype.bitwidth // 8

@@ -228,19 +228,22 @@ def _nearest_chunk(
     )
     if lanes:
         _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
-    for i0 in range(0, m if not lanes else 0, 4):
-        # A short last group repeats the chunk's last row; its extra results
-        # land in the scratch tail and are never read.
-        r0 = rows[i0]
-        r1 = rows[i0 + 1] if i0 + 1 < m else last
-        r2 = rows[i0 + 2] if i0 + 2 < m else last
-        r3 = rows[i0 + 3] if i0 + 3 < m else last
-        if narrow:
-            _simd.nearest_rows_narrow(
-                X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
-            )
-        else:
-            _simd.nearest_rows(X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq)
+    else:
+        for i0 in range(0, m, 4):
+            # A short last group repeats the chunk's last row; its extra results
+            # land in the scratch tail and are never read.
+            r0 = rows[i0]
+            r1 = rows[i0 + 1] if i0 + 1 < m else last
+            r2 = rows[i0 + 2] if i0 + 2 < m else last
+            r3 = rows[i0 + 3] if i0 + 3 < m else last
+            if narrow:
+                _simd.nearest_rows_narrow(
+                    X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+                )
+            else:
+                _simd.nearest_rows(
+                    X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+                )
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64

@@ -66,24 +66,31 @@ def column_sq_deviations(X, mean):
 
 
 @njit(**PARALLEL_JIT_KW)
+def _shift(X, v, sign, out):
+    """``out = X - v`` (``sign = -1``) or ``X + v`` (``sign = 1``), row by row;
+    ``out`` may be X itself."""
+    n_samples, n_features = X.shape
+    for b in prange(_n_blocks(n_samples)):
+        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+            if sign < 0:
+                for f in range(n_features):
+                    out[i, f] = X[i, f] - v[f]
+            else:
+                for f in range(n_features):
+                    out[i, f] = X[i, f] + v[f]
+
+
+@njit(**JIT_KW)
 def shift_rows(X, v, sign):
     """``X[i] -= v`` (``sign = -1``) or ``X[i] += v`` (``sign = 1``), in place.
 
     ``v`` has X's dtype, so each element is one rounding in X's dtype, as
     NumPy's broadcast ``X -= v`` / ``X += v``.
     """
-    n_samples, n_features = X.shape
-    for b in prange(_n_blocks(n_samples)):
-        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
-            if sign < 0:
-                for f in range(n_features):
-                    X[i, f] -= v[f]
-            else:
-                for f in range(n_features):
-                    X[i, f] += v[f]
+    _shift(X, v, sign, X)
 
 
-@njit(**PARALLEL_JIT_KW)
+@njit(**JIT_KW)
 def shifted_copy(X, v):
     """A new C-contiguous array ``X - v`` (``v`` has X's dtype).
 
@@ -91,10 +98,6 @@ def shifted_copy(X, v):
     X and one write of the copy, in parallel (the copy's pages are first
     touched by the threads that write them).
     """
-    n_samples, n_features = X.shape
     out = np.empty_like(X)
-    for b in prange(_n_blocks(n_samples)):
-        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
-            for f in range(n_features):
-                out[i, f] = X[i, f] - v[f]
+    _shift(X, v, -1, out)
     return out
