@@ -102,6 +102,8 @@ def _label_rows(X, C, contiguous):
         (250, 16, 32),
         (21, 16, 8),
         (256, 9, 31),
+        (250, 8, 70),
+        (40, 2, 257),
     ],
 )
 def test_nearest_chunk_row_groups_and_centre_blocks(dtype, m, d, k, contiguous):
@@ -140,7 +142,7 @@ def test_nearest_chunk_duplicate_centres_lowest_index(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("d,k", [(1, 3), (2, 8), (5, 20), (16, 32)])
+@pytest.mark.parametrize("d,k", [(1, 3), (2, 8), (5, 20), (16, 32), (2, 100), (8, 257)])
 def test_lanes_pass_same_values_as_tile(dtype, d, k):
     # Rows in lanes and the register tile compute the same operations, so
     # the best and second-best values agree bit for bit (labels may differ
@@ -168,19 +170,14 @@ def _tile_values(X, C, lanes):
     if lanes:
         _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq)
     else:
-        last = m - 1
+        rows = np.arange(m)
         for i0 in range(0, m, 4):
-            r1 = min(i0 + 1, last)
-            r2 = min(i0 + 2, last)
-            r3 = min(i0 + 3, last)
             if ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
                 _simd.nearest_rows_narrow(
-                    X, i0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
+                    X, rows, i0, m, ct, half, best, second, labf, xsq
                 )
             else:
-                _simd.nearest_rows(
-                    X, i0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
-                )
+                _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
     return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()
 
 
@@ -239,3 +236,32 @@ def test_seed_rows_matches_the_scalar_loop_bit_for_bit(
     np.testing.assert_array_equal(got[0][untouched], closest[untouched])
     outside = np.r_[0:col, col + 8 : 16]
     np.testing.assert_array_equal(got[1][outside], pot[outside])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d,k", [(24, 5), (40, 33), (130, 100)])
+def test_eight_row_tile_same_values_as_four(dtype, d, k):
+    # The same operations per row whatever the tile height; rows out of
+    # order and a short last group (203 = 25 x 8 + 3) included.
+    rng = np.random.default_rng(d + k)
+    m = 203
+    X = rng.standard_normal((2 * m, d)).astype(dtype)
+    C = rng.standard_normal((k, d)).astype(dtype)
+    rows = rng.permutation(2 * m)[:m]
+    four = _tile_rows(X, C, rows, 4)
+    eight = _tile_rows(X, C, rows, 8)
+    for a, b in zip(four, eight, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@njit
+def _tile_rows(X, C, rows, height):
+    m = rows.shape[0]
+    ct, half, _ = _pad_centers(C)
+    best, second, labf, xsq = _block_scratch(X)
+    for i0 in range(0, m, height):
+        if height == 8:
+            _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
+        else:
+            _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
+    return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()

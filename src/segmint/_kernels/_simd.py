@@ -19,7 +19,7 @@ from numba import types
 from numba.core import cgutils, config
 from numba.extending import intrinsic, models, register_model
 
-#: Rows handled together by :func:`nearest_rows`.
+#: Rows handled together by :func:`seed_rows`.
 ROWS = 4
 
 
@@ -332,30 +332,30 @@ def _nearest_types_ok(X, ct, half, best, sqn):
     return isinstance(sqn, types.Array) and sqn.dtype == types.float64
 
 
-def _nearest_rows_intrinsic(vector_bytes, name):
-    """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes."""
+def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
+    """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes, ``n_rows`` rows."""
 
-    def nearest_rows(
-        typingctx, X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
-    ):
-        """Best and second-best centre of four rows of X, by ``0.5||c||^2 - x.c``.
+    def nearest_rows(typingctx, X, rows, i0, m, ct, half, best, second, label, sqn):
+        """Best and second-best centre of a few rows of X, by ``0.5||c||^2 - x.c``.
 
         Signature (inside jitted code)::
 
-            nearest_rows(X, row0, row1, row2, row3, ct, half, pos,
-                         best, second, label, sqn)
+            nearest_rows(X, rows, i0, m, ct, half, best, second, label, sqn)
 
         ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
         ``kp`` a multiple of two vectors' worth of centres, ``half`` (kp,) holds
-        ``0.5 ||c_j||^2`` (``inf`` for padding). For row ``row_r`` it writes, at
-        index ``pos + r`` of the 1-D arrays ``best``, ``second`` and ``label``
-        (all of X's dtype): the smallest value of ``half[j] - x.c_j``, the
-        second smallest, and the index ``j`` of the smallest (as a float); and
-        at ``sqn[pos + r]`` (float64) the row's ``||x||^2``, summed in X's dtype
-        in lanes (for error bounds, which hold for any summation order).
+        ``0.5 ||c_j||^2`` (``inf`` for padding). The tile's rows are
+        ``rows[i0 + r]`` for ``r < R`` (``R`` = 4 or 8 by variant); past the
+        ``m`` valid entries of ``rows`` it repeats ``rows[m - 1]``. For tile
+        row ``r`` it writes, at index ``i0 + r`` of the 1-D arrays ``best``,
+        ``second`` and ``label`` (all of X's dtype): the smallest value of
+        ``half[j] - x.c_j``, the second smallest, and the index ``j`` of the
+        smallest (as a float); and at ``sqn[i0 + r]`` (float64) the row's
+        ``||x||^2``, summed in X's dtype in lanes (for error bounds, which hold
+        for any summation order). The four arrays need ``i0 + R`` entries.
 
         The dot products are accumulated with fused multiply-adds, features in
-        order, in a register tile of 4 rows x 2 vectors of centres; each lane
+        order, in a register tile of R rows x 2 vectors of centres; each lane
         keeps a running best / second-best / label over the centres it sees (in
         increasing order, so ties keep the lower index); the lanes are then
         folded pairwise. When two lanes tie for the best, ``second == best``:
@@ -364,22 +364,25 @@ def _nearest_rows_intrinsic(vector_bytes, name):
         """
         if not _nearest_types_ok(X, ct, half, best, sqn):
             return None
-        if not all(_is_int64(t) for t in (row0, row1, row2, row3, pos)):
+        if not (isinstance(rows, types.Array) and rows.ndim == 1):
+            return None
+        if not (_is_int64(rows.dtype) and _is_int64(i0) and _is_int64(m)):
             return None
         dtype = X.dtype
         width = vector_bytes // (dtype.bitwidth // 8)
         align = dtype.bitwidth // 8
 
         def codegen(context, builder, sig, args):
-            (x_v, r0, r1, r2, r3, ct_v, half_v, pos_v, best_v, second_v, label_v,
+            (x_v, rows_v, pos_v, m_v, ct_v, half_v, best_v, second_v, label_v,
              sqn_v) = args  # fmt: skip
             i64 = ir.IntType(64)
             i32 = ir.IntType(32)
             xa = context.make_array(sig.args[0])(context, builder, x_v)
-            ca = context.make_array(sig.args[5])(context, builder, ct_v)
-            ha = context.make_array(sig.args[6])(context, builder, half_v)
+            ra = context.make_array(sig.args[1])(context, builder, rows_v)
+            ca = context.make_array(sig.args[4])(context, builder, ct_v)
+            ha = context.make_array(sig.args[5])(context, builder, half_v)
             outs = [
-                context.make_array(sig.args[8 + q])(context, builder, v)
+                context.make_array(sig.args[6 + q])(context, builder, v)
                 for q, v in enumerate((best_v, second_v, label_v))
             ]
             fty = context.get_value_type(dtype)
@@ -406,31 +409,41 @@ def _nearest_rows_intrinsic(vector_bytes, name):
             def less(a, b):
                 return builder.fcmp_ordered("<", a, b)
 
-            row_start = [builder.mul(r, n_features) for r in (r0, r1, r2, r3)]
+            last = builder.sub(m_v, const(1))
+            row_start = []
+            for r in range(n_rows):
+                at = builder.add(pos_v, const(r))
+                at = builder.select(builder.icmp_signed("<", at, m_v), at, last)
+                row = builder.load(builder.gep(ra.data, [at]))
+                row_start.append(builder.mul(row, n_features))
             inf = ir.Constant(vty, [float("inf")] * width)
             zero = ir.Constant(vty, None)
             lane_index = ir.Constant(vty, [float(q) for q in range(width)])
             # Allocas in the entry block; LLVM promotes them to registers.
-            run_best = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
-            run_second = [cgutils.alloca_once_value(builder, inf) for _ in range(ROWS)]
-            run_label = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+            run_best = [cgutils.alloca_once_value(builder, inf) for _ in range(n_rows)]
+            run_second = [
+                cgutils.alloca_once_value(builder, inf) for _ in range(n_rows)
+            ]
+            run_label = [
+                cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)
+            ]
             acc = [
                 [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
-                for _ in range(ROWS)
+                for _ in range(n_rows)
             ]
             # ||x||^2 of the four rows: whole vectors, then the tail, in lanes.
-            sqa = context.make_array(sig.args[11])(context, builder, sqn_v)
-            nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(ROWS)]
+            sqa = context.make_array(sig.args[9])(context, builder, sqn_v)
+            nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)]
             n_vec = builder.udiv(n_features, const(width))
             with cgutils.for_range(builder, n_vec) as vec_loop:
                 f = builder.mul(vec_loop.index, const(width))
-                for r in range(ROWS):
+                for r in range(n_rows):
                     xv = vload(xa, builder.add(row_start[r], f))
                     builder.store(vfma(xv, xv, builder.load(nrm[r])), nrm[r])
             tail = builder.mul(n_vec, const(width))
             with cgutils.for_range(builder, builder.sub(n_features, tail)) as tail_loop:
                 f = builder.add(tail, tail_loop.index)
-                for r in range(ROWS):
+                for r in range(n_rows):
                     x = builder.load(
                         builder.gep(xa.data, [builder.add(row_start[r], f)])
                     )
@@ -443,7 +456,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
                         nrm[r],
                     )
             f64 = ir.DoubleType()
-            for r in range(ROWS):
+            for r in range(n_rows):
                 # Halve the vector until one lane is left: lanes (q, q + w) add.
                 vec = builder.load(nrm[r])
                 half_width = width // 2
@@ -471,7 +484,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
             n_blocks = builder.udiv(n_padded, const(2 * width))
             with cgutils.for_range(builder, n_blocks) as block:
                 j0 = builder.mul(block.index, const(2 * width))
-                for r in range(ROWS):
+                for r in range(n_rows):
                     builder.store(zero, acc[r][0])
                     builder.store(zero, acc[r][1])
                 with cgutils.for_range(builder, n_features) as feature:
@@ -479,7 +492,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
                     cbase = builder.add(builder.mul(f, n_padded), j0)
                     c0 = vload(ca, cbase)
                     c1 = vload(ca, builder.add(cbase, const(width)))
-                    for r in range(ROWS):
+                    for r in range(n_rows):
                         xr = builder.load(
                             builder.gep(xa.data, [builder.add(row_start[r], f)])
                         )
@@ -492,7 +505,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
                     jh = builder.add(j0, const(h * width))
                     hv = vload(ha, jh)
                     idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
-                    for r in range(ROWS):
+                    for r in range(n_rows):
                         val = builder.fsub(hv, builder.load(acc[r][h]))
                         b = builder.load(run_best[r])
                         s = builder.load(run_second[r])
@@ -513,7 +526,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
                 s = builder.select(less(upper, s), upper, s)
                 return builder.select(lt, b2, b1), s, builder.select(lt, l2, l1)
 
-            for r in range(ROWS):
+            for r in range(n_rows):
                 b = builder.load(run_best[r])
                 s = builder.load(run_second[r])
                 lab = builder.load(run_label[r])
@@ -541,9 +554,7 @@ def _nearest_rows_intrinsic(vector_bytes, name):
                     )
             return context.get_dummy_value()
 
-        sig = types.none(
-            X, row0, row1, row2, row3, ct, half, pos, best, second, label, sqn
-        )
+        sig = types.none(X, rows, i0, m, ct, half, best, second, label, sqn)
         return sig, codegen
 
     nearest_rows.__name__ = nearest_rows.__qualname__ = name
@@ -551,11 +562,16 @@ def _nearest_rows_intrinsic(vector_bytes, name):
 
 
 #: Best and second-best centre of four rows (see the docstring of its body).
-nearest_rows = _nearest_rows_intrinsic(VECTOR_BYTES, "nearest_rows")
+nearest_rows = _nearest_rows_intrinsic(VECTOR_BYTES, 4, "nearest_rows")
 
-#: The same with 32-byte vectors: a tile of half the centres, for few
-#: centres on a machine with 64-byte vectors (less padding to fold).
-nearest_rows_narrow = _nearest_rows_intrinsic(32, "nearest_rows_narrow")
+#: The same for eight rows: twice the accumulators, each loaded vector of
+#: centres used by twice the rows, for wide X (see ``TILE8_MIN_FEATURES`` in
+#: ``assign.py``).
+nearest_rows8 = _nearest_rows_intrinsic(VECTOR_BYTES, 8, "nearest_rows8")
+
+#: The four-row tile with 32-byte vectors: a tile of half the centres, for
+#: few centres on a machine with 64-byte vectors (less padding to fold).
+nearest_rows_narrow = _nearest_rows_intrinsic(32, 4, "nearest_rows_narrow")
 
 
 #: Centres per block of :func:`nearest_lanes` (one accumulator vector each).
@@ -693,17 +709,18 @@ def nearest_lanes(
                     )
                     acc[j] = vfma(xs[f], _splat(builder, c, vty), acc[j])
             b, s, lab = (builder.load(r) for r in run)
+            # Labels as floats: one conversion per block, then exact adds
+            # (labels are integers far below 2**24).
+            first_label = _splat(builder, builder.sitofp(j0, fty), vty)
             for j in range(kb):
-                jj = builder.add(j0, const(j))
-                h = builder.load(builder.gep(ha.data, [jj]))
+                h = builder.load(builder.gep(ha.data, [builder.add(j0, const(j))]))
                 val = builder.fsub(_splat(builder, h, vty), acc[j])
                 lt = less(val, b)
                 upper = builder.select(lt, b, val)  # max(b, val)
                 s = builder.select(less(upper, s), upper, s)
                 b = builder.select(lt, val, b)
-                lab = builder.select(
-                    lt, _splat(builder, builder.sitofp(jj, fty), vty), lab
-                )
+                here = builder.fadd(first_label, ir.Constant(vty, [float(j)] * width))
+                lab = builder.select(lt, here, lab)
             for r, v in zip(run, (b, s, lab), strict=True):
                 builder.store(v, r)
 

@@ -100,17 +100,29 @@ def _pad_centers(centers):
     return ct, half, np.sqrt(cmax2)
 
 
-@njit(**JIT_KW)
+@njit(inline="always", **JIT_KW)
 def _unit_roundoff(X):
-    """Unit roundoff of the dtype of X: 2**-24 (float32) or 2**-53 (float64)."""
-    return np.float64(np.finfo(X.dtype).eps) * 0.5
+    """Unit roundoff of the dtype of X: 2**-24 (float32) or 2**-53 (float64).
+
+    From the item size, not ``np.finfo``, which costs a call per chunk.
+    """
+    return 2.0**-24 if X.itemsize == 4 else _U64
 
 
-#: Widest X and most centres for which contiguous rows are searched with
-#: rows in vector lanes (:func:`~segmint._kernels._simd.nearest_lanes`); the
-#: register tile of :func:`~segmint._kernels._simd.nearest_rows` otherwise.
+#: Contiguous rows are searched with rows in vector lanes
+#: (:func:`~segmint._kernels._simd.nearest_lanes`) when X has at most
+#: ``LANES_NARROW_FEATURES`` features, whatever the number of centres, or at
+#: most ``LANES_MAX_FEATURES`` and at most ``LANES_MAX_CLUSTERS`` centres; the
+#: register tile of :func:`~segmint._kernels._simd.nearest_rows` otherwise
+#: (measured: docs/algorithms.md).
+LANES_NARROW_FEATURES = 8
 LANES_MAX_FEATURES = 16
 LANES_MAX_CLUSTERS = 32
+
+#: From this many features on, the register tile takes eight rows at a time
+#: (:func:`~segmint._kernels._simd.nearest_rows8`) rather than four: the
+#: loads of centres are shared by twice the rows.
+TILE8_MIN_FEATURES = 24
 
 
 @njit(**JIT_KW)
@@ -168,19 +180,20 @@ def _nearest_chunk(
     ct,  # IN (n_features, kp) transposed padded centres from _pad_centers
     half,  # IN (kp,) 0.5 ||c||^2 of the padded centres, dtype of X
     cmax,  # IN float: max ||c_j||
-    best,  # scratch (CHUNK_SIZE + 4,) dtype of X
-    second,  # scratch (CHUNK_SIZE + 4,) dtype of X
-    labf,  # scratch (CHUNK_SIZE + 4,) dtype of X
-    xsq,  # scratch (CHUNK_SIZE + 4,) float64
+    best,  # scratch (CHUNK_SIZE + 16,) dtype of X
+    second,  # scratch (CHUNK_SIZE + 16,) dtype of X
+    labf,  # scratch (CHUNK_SIZE + 16,) dtype of X
+    xsq,  # scratch (CHUNK_SIZE + 16,) float64
     labels_out,  # OUT (m,) int32
     lower_out,  # OUT (m,) float64: lower bound, squared distance to 2nd nearest
     contiguous,  # IN bool: rows[i] == rows[0] + i
 ):
     """Exact nearest centre of up to ``CHUNK_SIZE`` rows.
 
-    Four rows at a time, :func:`~segmint._kernels._simd.nearest_rows` finds
-    the best and second-best value of ``v = 0.5 ||c_j||^2 - x.c_j`` (which
-    orders centres as the squared distance does) in a register tile.
+    Four rows at a time (eight from ``TILE8_MIN_FEATURES`` features on),
+    :func:`~segmint._kernels._simd.nearest_rows` finds the best and
+    second-best value of ``v = 0.5 ||c_j||^2 - x.c_j`` (which orders centres
+    as the squared distance does) in a register tile.
 
     In float32 (and, rarely, float64) two centres can be so close to a row
     that rounding in ``v`` could swap them. The gap between the best and the
@@ -201,9 +214,9 @@ def _nearest_chunk(
     centers : ndarray of shape (n_clusters, n_features), dtype of X
     ct, half, cmax
         From :func:`_pad_centers` applied to ``centers``.
-    best, second, labf : ndarray of shape (>= m + 4,), dtype of X
+    best, second, labf : ndarray of shape (>= m + 16,), dtype of X
         Scratch space.
-    xsq : ndarray of shape (>= m + 4,), float64
+    xsq : ndarray of shape (>= m + 16,), float64
         Scratch space (squared norms of the rows).
     labels_out : ndarray of shape (>= m,), int32
         Written: nearest centre of ``rows[i]``.
@@ -219,44 +232,42 @@ def _nearest_chunk(
         return
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
-    last = rows[m - 1]
     narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
-    lanes = (
-        contiguous
-        and n_features <= LANES_MAX_FEATURES
-        and n_clusters <= LANES_MAX_CLUSTERS
+    lanes = contiguous and (
+        n_features <= LANES_NARROW_FEATURES
+        or (n_features <= LANES_MAX_FEATURES and n_clusters <= LANES_MAX_CLUSTERS)
     )
     if lanes:
         _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
+    elif narrow:
+        # A short last group repeats the chunk's last row; its extra results
+        # land in the scratch tail and are never read.
+        for i0 in range(0, m, 4):
+            _simd.nearest_rows_narrow(X, rows, i0, m, ct, half, best, second, labf, xsq)
+    elif n_features >= TILE8_MIN_FEATURES:
+        for i0 in range(0, m, 8):
+            _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
     else:
         for i0 in range(0, m, 4):
-            # A short last group repeats the chunk's last row; its extra results
-            # land in the scratch tail and are never read.
-            r0 = rows[i0]
-            r1 = rows[i0 + 1] if i0 + 1 < m else last
-            r2 = rows[i0 + 2] if i0 + 2 < m else last
-            r3 = rows[i0 + 3] if i0 + 3 < m else last
-            if narrow:
-                _simd.nearest_rows_narrow(
-                    X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
-                )
-            else:
-                _simd.nearest_rows(
-                    X, r0, r1, r2, r3, ct, half, i0, best, second, labf, xsq
-                )
+            _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
     dt = X.dtype.type
+    # Error of each v (dot form, working precision: g (|c|^2 + |x| |c|)) plus
+    # error of half the reference squared distance (g64 (|x| + |c|)^2), x4 to
+    # keep a safe margin on both; with |x| |c| <= (|x|^2 + |c|^2) / 2 it is
+    # affine in |x|^2, err = e0 + e1 |x|^2, so no square root per row.
+    c2 = cmax * cmax
+    e0 = 4.0 * (1.5 * g * c2 + 2.0 * g64 * c2)
+    e1 = 4.0 * (0.5 * g + 2.0 * g64)
     for i in range(m):
         xx = xsq[i] * (1.0 + g)
-        xn = np.sqrt(xx)
-        # Error of each v (dot form, working precision) plus error of half the
-        # reference squared distance; x4 to keep a safe margin on both.
-        err = 4.0 * (g * (cmax * cmax + xn * cmax) + g64 * (xn + cmax) * (xn + cmax))
+        err = e0 + e1 * xx
         b = np.float64(best[i])
         s = np.float64(second[i])
-        lower_out[i] = max(0.0, 2.0 * (s - err) + xx * (1.0 - 2.0 * g)) * (1.0 - g)
+        low = 2.0 * (s - err) + xx * (1.0 - 2.0 * g)
+        lower_out[i] = (low if low > 0.0 else 0.0) * (1.0 - g)
         labels_out[i] = np.int32(labf[i])
         # The margin, rounded to the working precision, keeps its sign (or
         # becomes zero, which only triggers a harmless re-check).
@@ -284,10 +295,10 @@ def _nearest_chunk(
 def _block_scratch(X):
     """Scratch arrays for :func:`_nearest_chunk` (one set per block of rows)."""
     dt = X.dtype
-    best = np.empty(CHUNK_SIZE + 4, dtype=dt)
-    second = np.empty(CHUNK_SIZE + 4, dtype=dt)
-    labf = np.empty(CHUNK_SIZE + 4, dtype=dt)
-    xsq = np.empty(CHUNK_SIZE + 4, dtype=np.float64)
+    best = np.empty(CHUNK_SIZE + 16, dtype=dt)
+    second = np.empty(CHUNK_SIZE + 16, dtype=dt)
+    labf = np.empty(CHUNK_SIZE + 16, dtype=dt)
+    xsq = np.empty(CHUNK_SIZE + 16, dtype=np.float64)
     return best, second, labf, xsq
 
 
@@ -362,13 +373,16 @@ def _commit_chunk(
         if lab != old:
             changed += 1
             labels[i] = lab
-        w = np.float64(sample_weight[i])
         if not incremental:
+            w = np.float64(sample_weight[i])
             weights[lab] += w
             inert[lab] += _add_row(X, i, w, centers64, lab, sums)
             if w > 0:
                 counts[lab] += 1
         elif lab != old:
+            # Weights are read only for the rows that move: with few
+            # features they would be a large share of the step's memory reads.
+            w = np.float64(sample_weight[i])
             _move_row(X, i, w, old, lab, sums, weights, inert, counts)
     return changed
 
