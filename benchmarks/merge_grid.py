@@ -4,6 +4,10 @@ Usage::
 
     python benchmarks/merge_grid.py OUT.md RUN.json [RUN.json ...] [--plot OUT.png]
 
+The table ends with plain Lloyd's steps against the machine limit, one
+line per (d, k) and one column per (n, dtype, data), for the runs that
+timed ``lloyd`` (``--algorithms lloyd`` or ``auto,lloyd``).
+
 Each ``RUN.json`` is a ``--suite grid`` result. Cells are keyed by their
 name; a cell measured again in a later file replaces the earlier
 measurement (for instance the cells a kernel change touches, re-run after
@@ -46,6 +50,43 @@ def merge(paths: list[Path]) -> tuple[list[dict], dict, str | None, list[dict]]:
     return rows, compare.fit_summary(rows, primary), primary, runs
 
 
+def limit_table(rows: list[dict]) -> list[str]:
+    """Plain Lloyd's steps per iteration / machine limit, pivoted by cell.
+
+    Empty when no run timed plain Lloyd.
+    """
+    values = {}
+    for row in rows:
+        ratio = row.get("ratios", {}).get("lloyd_step_vs_limit")
+        if ratio is None:
+            continue
+        c = row["cell"]
+        column = (c["n"], c["dtype"], c["data"])
+        values[(c["d"], c["k"]), column] = ratio
+    if not values:
+        return []
+    lines = sorted({key for key, _ in values})
+    columns = sorted({col for _, col in values})
+    head = [f"n=1e{len(str(n)) - 1} {dt} {data[:3]}" for n, dt, data in columns]
+    out = [
+        "Plain Lloyd, steps alone per iteration / machine limit "
+        "(target 1.50x; `-`: not run):",
+        "",
+        "| cell | " + " | ".join(head) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for d, k in lines:
+        cells = []
+        for col in columns:
+            r = values.get(((d, k), col))
+            cells.append("-" if r is None else f"{r:.2f}x")
+        out.append(f"| d={d} k={k} | " + " | ".join(cells) + " |")
+    ratios = list(values.values())
+    within = sum(r <= 1.5 for r in ratios)
+    out += ["", f"{within} of {len(ratios)} cells within 1.50x."]
+    return out
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -67,6 +108,9 @@ def main(argv=None) -> None:
     md += [f"{r['run']}. `{r['command']}` ({r['date']})" for r in runs]
     md += ["", "\n".join(table), "", compare.fit_summary_text(summary), ""]
     md += ["- " + line for line in compare.check_targets_grid(summary)]
+    pivot = limit_table(rows)
+    if pivot:
+        md += ["", *pivot]
     if args.plot:
         compare.plot_fit(rows, primary, args.plot, f"grid: {primary} / other")
         md += ["", f"![ratios]({args.plot.name})"]
