@@ -29,7 +29,8 @@ def _fit(X, init, algorithm, max_iter=100, tol=0.0, **kw):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize(
-    "n,d,k,spread", [(3000, 2, 5, 1.0), (2000, 7, 30, 0.1), (1500, 33, 12, 0.5)]
+    "n,d,k,spread",
+    [(3000, 2, 5, 1.0), (2000, 7, 30, 0.1), (1200, 12, 40, 0.3), (1500, 33, 12, 0.5)],
 )
 def test_variant_identical_to_lloyd(rng, dtype, variant, n, d, k, spread):
     X = _blobs(rng, n, d, k, spread, dtype)
@@ -138,8 +139,9 @@ def test_single_cluster_hamerly(rng):
 
 
 def test_auto_rule():
-    assert _auto_algorithm(10_000, 8, 1) == "lloyd"
-    for shape in [(10_000, 2, 2), (10_000, 16, 64), (10**9, 8, 8)]:
+    for shape in [(10_000, 8, 1), (10_000, 2, 2), (10**9, 8, 8), (500, 8, 32)]:
+        assert _auto_algorithm(*shape) == "lloyd"
+    for shape in [(10_000, 9, 2), (10_000, 16, 64), (10**9, 2, 33)]:
         assert _auto_algorithm(*shape) == "adaptive"
     for shape in [(10_000, 8, 256), (10_000, 32, 8), (10**9, 128, 64)]:
         assert _auto_algorithm(*shape) == "hamerly"
@@ -190,6 +192,8 @@ def test_adaptive_steps_identical_to_lloyd(rng, monkeypatch, dtype, scenario, ex
         return (3.0 if step < 20 else 0.5) if kind == H else 1.0
 
     monkeypatch.setattr(kmeans, "_StepChooser", _ScriptedChooser(costs))
+    # This small shape runs plain steps alone; make it adaptive.
+    monkeypatch.setattr(kmeans, "AUTO_LLOYD_MAX_FEATURES", 0)
     X = _blobs(rng, 3000, 3, 6, 0.8, dtype)
     init = X[rng.choice(len(X), 6, replace=False)].copy()
     ref = _fit(X, init, "lloyd", max_iter=60)

@@ -374,6 +374,14 @@ RESUM_EVERY = 64
 AUTO_ADAPT_MAX_CLUSTERS = 64
 AUTO_ADAPT_MAX_FEATURES = 16
 
+#: With at most this many features and centres ``algorithm="auto"`` runs
+#: plain steps alone: over 48 such shapes (``docs/algorithms.md``) they took
+#: 0.55-1.09x the time of the adaptive run, 0.80x in geometric mean (a row
+#: costs so little to label that keeping its bounds, and timing both kinds
+#: of step, cost more than they save).
+AUTO_LLOYD_MAX_CLUSTERS = 32
+AUTO_LLOYD_MAX_FEATURES = 8
+
 
 class _StepChooser:
     """Picks each step of an adaptive run: plain, or with Hamerly's bounds.
@@ -682,9 +690,13 @@ def _auto_algorithm(n_samples, n_features, n_clusters):
     with few features and centres (d <= 16, k <= 64), by how much and which
     way depending on how much the clusters overlap, which is not known
     before the fit: there ``"adaptive"`` measures both kinds of step on the
-    run itself (:class:`_StepChooser`). A single centre needs no bounds.
+    run itself (:class:`_StepChooser`). With at most 8 features and 32
+    centres plain steps alone are the fastest, and a single centre needs no
+    bounds.
     """
     if n_clusters < 2:
+        return "lloyd"
+    if n_clusters <= AUTO_LLOYD_MAX_CLUSTERS and n_features <= AUTO_LLOYD_MAX_FEATURES:
         return "lloyd"
     if n_clusters <= AUTO_ADAPT_MAX_CLUSTERS and n_features <= AUTO_ADAPT_MAX_FEATURES:
         return "adaptive"

@@ -259,9 +259,53 @@ def _tile_rows(X, C, rows, height):
     m = rows.shape[0]
     ct, half, _ = _pad_centers(C)
     best, second, labf, xsq = _block_scratch(X)
-    for i0 in range(0, m, height):
-        if height == 8:
+    narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
+    for i0 in range(0, m, 4 if narrow else height):
+        if narrow:
+            _simd.nearest_rows_narrow(X, rows, i0, m, ct, half, best, second, labf, xsq)
+        elif height == 8:
             _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
         else:
             _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
     return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d,k", [(2, 5), (2, 9), (7, 40), (30, 70)])
+def test_tile_and_lanes_values_are_the_documented_arithmetic(dtype, d, k):
+    # v_j = half_j - x.c_j, the dot product by one fused multiply-add per
+    # feature in order, from zero: the best and second-best of the kernels
+    # are exactly those values.
+    rng = np.random.default_rng(d * k)
+    m = 101
+    X = rng.standard_normal((m, d)).astype(dtype)
+    C = rng.standard_normal((k, d)).astype(dtype)
+    best, second = _scalar_values(X, C)
+    tile = _tile_rows(X, C, np.arange(m), 8 if d >= 24 else 4)  # narrow: 4
+    np.testing.assert_array_equal(tile[0], best)
+    np.testing.assert_array_equal(tile[1], second)
+    if d <= 16:
+        lanes = _tile_values(X, C, True)
+        np.testing.assert_array_equal(lanes[0], best)
+        np.testing.assert_array_equal(lanes[1], second)
+
+
+@njit
+def _scalar_values(X, C):
+    m, d = X.shape
+    k = C.shape[0]
+    _, half, _ = _pad_centers(C)
+    best = np.full(m, np.inf, dtype=X.dtype)
+    second = np.full(m, np.inf, dtype=X.dtype)
+    for i in range(m):
+        for j in range(k):
+            dot = X.dtype.type(0)
+            for f in range(d):
+                dot = _simd.fma(X[i, f], C[j, f], dot)
+            v = half[j] - dot
+            if v < best[i]:
+                second[i] = best[i]
+                best[i] = v
+            elif v < second[i]:
+                second[i] = v
+    return best, second
