@@ -967,8 +967,11 @@ class KMeans(_BaseKMeans):
         bounds instead) and skips centres one by one (Elkan, 2003).
         'yinyang' keeps one float32 bound per sample and group of about ten
         centres and searches only the groups it cannot rule out (Ding et
-        al., 2015). 'auto' runs 'hamerly' (the measurements behind the
-        choice are in ``docs/algorithms.md``).
+        al., 2015). 'auto' runs 'lloyd' with at most 8 features and 32
+        centres; with at most 16 features and 64 centres it times plain and
+        Hamerly steps as it runs and keeps the faster (``history_.step``
+        says which ran); otherwise it runs 'hamerly' (the measurements
+        behind the choice are in ``docs/algorithms.md``).
         ``history_.n_distances`` records how many distances each iteration
         computed.
 
