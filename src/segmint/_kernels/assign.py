@@ -134,6 +134,8 @@ def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq):
     """
     n_features = X.shape[1]
     width = _simd.VECTOR_BYTES // X.itemsize
+    if n_features <= _simd.LANES_PAIR_MAX_FEATURES:
+        width *= 2  # two vectors' worth per call (_simd.lanes_groups)
     for i0 in range(0, m, width):
         v = min(width, m - i0)
         r = start + i0
@@ -214,9 +216,10 @@ def _nearest_chunk(
     centers : ndarray of shape (n_clusters, n_features), dtype of X
     ct, half, cmax
         From :func:`_pad_centers` applied to ``centers``.
-    best, second, labf : ndarray of shape (>= m + 16,), dtype of X
-        Scratch space.
-    xsq : ndarray of shape (>= m + 16,), float64
+    best, second, labf : ndarray of shape (CHUNK_SIZE + 16,), dtype of X
+        Scratch space (:func:`_block_scratch`); the kernels write whole
+        groups of rows, up to 32 entries, so past ``m``.
+    xsq : ndarray of shape (CHUNK_SIZE + 16,), float64
         Scratch space (squared norms of the rows).
     labels_out : ndarray of shape (>= m,), int32
         Written: nearest centre of ``rows[i]``.
