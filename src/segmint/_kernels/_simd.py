@@ -394,7 +394,6 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
 
             n_features = cgutils.unpack_tuple(builder, xa.shape, 2)[1]
             n_padded = cgutils.unpack_tuple(builder, ca.shape, 2)[1]
-            undef = ir.Constant(vty, ir.Undefined)
 
             def const(v):
                 return ir.Constant(i64, v)
@@ -526,32 +525,58 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                 s = builder.select(less(upper, s), upper, s)
                 return builder.select(lt, b2, b1), s, builder.select(lt, l2, l1)
 
-            for r in range(n_rows):
-                b = builder.load(run_best[r])
-                s = builder.load(run_second[r])
-                lab = builder.load(run_label[r])
-                step = width // 2
-                while step >= 1:
-                    perm = [
-                        q + step if (q % (2 * step)) < step else q - step
-                        for q in range(width)
-                    ]
-                    mask = ir.Constant(ir.VectorType(i32, width), perm)
-                    b, s, lab = combine(
-                        b,
-                        s,
-                        lab,
-                        builder.shuffle_vector(b, undef, mask),
-                        builder.shuffle_vector(s, undef, mask),
-                        builder.shuffle_vector(lab, undef, mask),
-                    )
-                    step //= 2
-                at = builder.add(pos_v, const(r))
-                first = ir.Constant(i32, 0)
-                for arr, vec in zip(outs, (b, s, lab), strict=True):
-                    builder.store(
-                        builder.extract_element(vec, first), builder.gep(arr.data, [at])
-                    )
+            def halves(p, q, seg, first):
+                # From each segment of ``seg`` lanes of p, then of q, its
+                # first (or second) half: one vector of half-segments.
+                half_seg = seg // 2
+                idx = [
+                    base + i * seg + (0 if first else half_seg) + lane
+                    for base in (0, width)
+                    for i in range(width // seg)
+                    for lane in range(half_seg)
+                ]
+                mask = ir.Constant(ir.VectorType(i32, width), idx)
+                return builder.shuffle_vector(p, q, mask)
+
+            # Fold the rows' lanes together, transposed: pairs of rows share
+            # a vector (each row on half the lanes, then a quarter, ...), so
+            # R rows take R - 1 merges across rows plus log2(lanes / R)
+            # within the last vector, not R log2(lanes). Each merge is
+            # exact on values (min, second smallest of the union); ties in
+            # the best value go to the exact re-check (second == best).
+            tiles = [
+                (
+                    [
+                        builder.load(v)
+                        for v in (run_best[r], run_second[r], run_label[r])
+                    ],
+                    [r],
+                )
+                for r in range(n_rows)
+            ]
+            seg = width
+            while seg > 1:
+                if len(tiles) > 1:
+                    pairs = [(tiles[q], tiles[q + 1]) for q in range(0, len(tiles), 2)]
+                else:
+                    pairs = [(tiles[0], tiles[0])]
+                merged = []
+                for (p, order_p), (q, order_q) in pairs:
+                    lo = [halves(x, y, seg, True) for x, y in zip(p, q, strict=True)]
+                    hi = [halves(x, y, seg, False) for x, y in zip(p, q, strict=True)]
+                    order = order_p + order_q if len(tiles) > 1 else order_p
+                    merged.append((list(combine(*lo, *hi)), order))
+                tiles = merged
+                seg //= 2
+            # One lane per row now: row order[i] of a vector sits in lane i.
+            for vecs, order in tiles:
+                for lane, r in enumerate(order):
+                    at = builder.add(pos_v, const(r))
+                    for arr, vec in zip(outs, vecs, strict=True):
+                        builder.store(
+                            builder.extract_element(vec, ir.Constant(i32, lane)),
+                            builder.gep(arr.data, [at]),
+                        )
             return context.get_dummy_value()
 
         sig = types.none(X, rows, i0, m, ct, half, best, second, label, sqn)
