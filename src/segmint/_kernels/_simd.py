@@ -17,7 +17,7 @@ from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils, config
-from numba.extending import intrinsic, models, register_model
+from numba.extending import intrinsic, models, register_jitable, register_model
 
 #: Rows handled together by :func:`seed_rows`.
 ROWS = 4
@@ -358,7 +358,7 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
         order, in a register tile of R rows x 2 vectors of centres; each lane
         keeps a running best / second-best / label over the centres it sees (in
         increasing order, so ties keep the lower index); the lanes are then
-        folded pairwise. When two lanes tie for the best, ``second == best``:
+        folded pairwise, rows sharing vectors. When two lanes tie for the best, ``second == best``:
         the caller's rounding-error test sees a zero margin and re-checks the
         row exactly, so the fold's tie order never decides a label.
         """
@@ -430,7 +430,7 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                 [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
                 for _ in range(n_rows)
             ]
-            # ||x||^2 of the four rows: whole vectors, then the tail, in lanes.
+            # ||x||^2 of the tile's rows: whole vectors, then the tail, in lanes.
             sqa = context.make_array(sig.args[9])(context, builder, sqn_v)
             nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)]
             n_vec = builder.udiv(n_features, const(width))
@@ -610,8 +610,13 @@ LANES_CENTRES = 8
 LANES_PAIR_MAX_FEATURES = 4
 
 
+@register_jitable
 def lanes_groups(n_features):
-    """Vectors' worth of rows :func:`nearest_lanes` takes per call."""
+    """Vectors' worth of rows :func:`nearest_lanes` takes per call.
+
+    Plain Python at typing time and callable from jitted code, so the
+    kernel and its caller share one rule.
+    """
     return 2 if n_features <= LANES_PAIR_MAX_FEATURES else 1
 
 
@@ -771,6 +776,10 @@ def nearest_lanes(
                 )
                 for j in range(kb)
             ]
+            heres = [
+                builder.fadd(first_label, ir.Constant(vty, [float(j)] * width))
+                for j in range(kb)
+            ]
             for g in range(n_groups):
                 b, s, lab = (builder.load(r) for r in runs[g])
                 for j in range(kb):
@@ -779,10 +788,7 @@ def nearest_lanes(
                     upper = builder.select(lt, b, val)  # max(b, val)
                     s = builder.select(less(upper, s), upper, s)
                     b = builder.select(lt, val, b)
-                    here = builder.fadd(
-                        first_label, ir.Constant(vty, [float(j)] * width)
-                    )
-                    lab = builder.select(lt, here, lab)
+                    lab = builder.select(lt, heres[j], lab)
                 for r, v in zip(runs[g], (b, s, lab), strict=True):
                     builder.store(v, r)
 

@@ -133,9 +133,7 @@ def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq):
     rows in vector lanes; needs ``X.shape[1] <= LANES_MAX_FEATURES``.
     """
     n_features = X.shape[1]
-    width = _simd.VECTOR_BYTES // X.itemsize
-    if n_features <= _simd.LANES_PAIR_MAX_FEATURES:
-        width *= 2  # two vectors' worth per call (_simd.lanes_groups)
+    width = _simd.VECTOR_BYTES // X.itemsize * _simd.lanes_groups(n_features)
     for i0 in range(0, m, width):
         v = min(width, m - i0)
         r = start + i0
