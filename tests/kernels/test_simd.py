@@ -62,13 +62,14 @@ def test_sq_dist_and_add_row_follow_the_lane_order(dtype, d):
 
 
 @njit
-def _label_rows(X, C, contiguous):
+def _label_rows(X, C, contiguous, bounds=True):
     m = X.shape[0]
     ct, half, cmax = _pad_centers(C)
     best, second, labf, xsq = _block_scratch(X)
     rows = np.arange(m).astype(np.int64)
     labels = np.empty(m, dtype=np.int32)
-    lower = np.empty(m, dtype=np.float64)
+    # An empty array asks for no bounds (plain Lloyd's call).
+    lower = np.empty(m if bounds else 0, dtype=np.float64)
     _nearest_chunk(
         X,
         rows,
@@ -137,8 +138,28 @@ def test_nearest_chunk_duplicate_centres_lowest_index(dtype):
     far = (rng.standard_normal((20, 5)) + 50).astype(dtype)
     C = np.concatenate([far[:6], base, far[6:13], base, far[13:], base])
     for contiguous in (False, True):
-        labels, _, _ = _label_rows(X, C, contiguous)
-        np.testing.assert_array_equal(labels, np.full(11, 6))
+        for bounds in (False, True):
+            labels, _, _ = _label_rows(X, C, contiguous, bounds)
+            np.testing.assert_array_equal(labels, np.full(11, 6))
+
+
+@pytest.mark.parametrize("contiguous", [False, True])
+@pytest.mark.parametrize("d", [2, 12, 40])
+def test_nearest_chunk_close_calls_with_and_without_bounds(d, contiguous):
+    # Far from the origin, float32 dot products cancel: most rows are close
+    # calls, re-checked in float64. Labels must be the float64 argmin with or
+    # without the bounds, and the bounds must still bound.
+    rng = np.random.default_rng(d)
+    offset = 3000.0
+    C = (offset + 0.01 * rng.standard_normal((9, d))).astype(np.float32)
+    X = (offset + 0.01 * rng.standard_normal((250, d))).astype(np.float32)
+    ref = ((X[:, None, :].astype(np.float64) - C[None].astype(np.float64)) ** 2).sum(2)
+    with_bounds, lower, _ = _label_rows(X, C, contiguous, True)
+    without, empty, _ = _label_rows(X, C, contiguous, False)
+    np.testing.assert_array_equal(with_bounds, ref.argmin(axis=1))
+    np.testing.assert_array_equal(without, ref.argmin(axis=1))
+    assert empty.shape == (0,)
+    assert np.all(lower <= np.sort(ref, axis=1)[:, 1] * (1 + 1e-12))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -186,6 +186,7 @@ def _nearest_chunk(
     xsq,  # scratch (CHUNK_SIZE + 16,) float64
     labels_out,  # OUT (m,) int32
     lower_out,  # OUT (m,) float64: lower bound, squared distance to 2nd nearest
+    # (or an empty array: not wanted)
     contiguous,  # IN bool: rows[i] == rows[0] + i
 ):
     """Exact nearest centre of up to ``CHUNK_SIZE`` rows.
@@ -221,9 +222,11 @@ def _nearest_chunk(
         Scratch space (squared norms of the rows).
     labels_out : ndarray of shape (>= m,), int32
         Written: nearest centre of ``rows[i]``.
-    lower_out : ndarray of shape (>= m,), float64
+    lower_out : ndarray of shape (>= m,) or (0,), float64
         Written: a lower bound on the squared distance from ``rows[i]`` to
         every centre but its nearest (``inf`` when there is one centre).
+        Empty when the caller needs no bounds (plain Lloyd): then nothing is
+        computed for it.
     contiguous : bool
         The rows are consecutive: with few features and centres they are
         then searched with rows in vector lanes (:func:`_lanes_pass`, same
@@ -254,7 +257,6 @@ def _nearest_chunk(
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
-    dt = X.dtype.type
     # Error of each v (dot form, working precision: g (|c|^2 + |x| |c|)) plus
     # error of half the reference squared distance (g64 (|x| + |c|)^2), x4 to
     # keep a safe margin on both; with |x| |c| <= (|x|^2 + |c|^2) / 2 it is
@@ -262,33 +264,43 @@ def _nearest_chunk(
     c2 = cmax * cmax
     e0 = 4.0 * (1.5 * g * c2 + 2.0 * g64 * c2)
     e1 = 4.0 * (0.5 * g + 2.0 * g64)
+    # Branch-free passes that vectorise: labels, the count of close calls
+    # and, when asked for, the lower bounds. The close calls themselves are
+    # rare, so the pass that finds them runs only when there are some.
+    close = 0
     for i in range(m):
         xx = xsq[i] * (1.0 + g)
         err = e0 + e1 * xx
-        b = np.float64(best[i])
-        s = np.float64(second[i])
-        low = 2.0 * (s - err) + xx * (1.0 - 2.0 * g)
-        lower_out[i] = (low if low > 0.0 else 0.0) * (1.0 - g)
         labels_out[i] = np.int32(labf[i])
-        # The margin, rounded to the working precision, keeps its sign (or
-        # becomes zero, which only triggers a harmless re-check).
-        best[i] = dt((s - b) - 2.0 * err)
+        close += not (np.float64(second[i]) - np.float64(best[i])) - 2.0 * err > 0.0
+    if lower_out.shape[0] > 0:
+        for i in range(m):
+            xx = xsq[i] * (1.0 + g)
+            err = e0 + e1 * xx
+            low = 2.0 * (np.float64(second[i]) - err) + xx * (1.0 - 2.0 * g)
+            lower_out[i] = max(low, 0.0) * (1.0 - g)
+    if close == 0:
+        return
     for i in range(m):
-        if not best[i] > 0:
-            # Close call: decide with the reference distance.
-            r = rows[i]
-            lab = 0
-            d_best = _sq_dist_row(X, r, centers, 0)
-            d_second = np.inf
-            for j in range(1, n_clusters):
-                dj = _sq_dist_row(X, r, centers, j)
-                if dj < d_best:
-                    d_second = d_best
-                    d_best = dj
-                    lab = j
-                elif dj < d_second:
-                    d_second = dj
-            labels_out[i] = lab
+        xx = xsq[i] * (1.0 + g)
+        err = e0 + e1 * xx
+        if (np.float64(second[i]) - np.float64(best[i])) - 2.0 * err > 0.0:
+            continue
+        # Close call: decide with the reference distance.
+        r = rows[i]
+        lab = 0
+        d_best = _sq_dist_row(X, r, centers, 0)
+        d_second = np.inf
+        for j in range(1, n_clusters):
+            dj = _sq_dist_row(X, r, centers, j)
+            if dj < d_best:
+                d_second = d_best
+                d_best = dj
+                lab = j
+            elif dj < d_second:
+                d_second = dj
+        labels_out[i] = lab
+        if lower_out.shape[0] > 0:
             lower_out[i] = d_second * (1.0 - g64)
 
 
@@ -368,6 +380,14 @@ def _commit_chunk(
     one touches only the rows whose label changed (:func:`_move_row`).
     Returns the updated count of changed labels.
     """
+    if incremental:
+        # Near convergence most chunks have no move: a vectorised count
+        # skips them without a branch per row.
+        moved = 0
+        for i in range(start, end):
+            moved += new[i - start] != labels[i]
+        if moved == 0:
+            return changed
     for i in range(start, end):
         lab = np.intp(new[i - start])
         old = np.intp(labels[i])
@@ -466,7 +486,7 @@ def lloyd_step(
         best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
-        lower = np.empty(CHUNK_SIZE, dtype=np.float64)
+        no_bounds = np.empty(0, dtype=np.float64)
         c_lo = b * chunks_per_block
         c_hi = min(n_chunks, c_lo + chunks_per_block)
         for c in range(c_lo, c_hi):
@@ -488,7 +508,7 @@ def lloyd_step(
                 labf,
                 xsq,
                 new,
-                lower,
+                no_bounds,
                 True,
             )
             changed = _commit_chunk(
@@ -573,7 +593,7 @@ def assign_labels(
     for c in prange(n_chunks):
         best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
-        lower = np.empty(CHUNK_SIZE, dtype=np.float64)
+        no_bounds = np.empty(0, dtype=np.float64)
         start = c * CHUNK_SIZE
         end = min(n_samples, start + CHUNK_SIZE)
         for i in range(end - start):
@@ -591,7 +611,7 @@ def assign_labels(
             labf,
             xsq,
             labels[start:end],
-            lower,
+            no_bounds,
             True,
         )
         total = 0.0
