@@ -179,6 +179,7 @@ def hamerly_step(
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         check = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
+        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         c_lo = b * chunks_per_block
@@ -258,6 +259,7 @@ def hamerly_step(
                 start,
                 end,
                 new,
+                moved_rows,
                 labels,
                 sums,
                 weights,
@@ -361,6 +363,7 @@ def elkan_step(
         best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
+        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         c_lo = b * chunks_per_block
@@ -426,6 +429,7 @@ def elkan_step(
                 start,
                 end,
                 new,
+                moved_rows,
                 labels,
                 sums,
                 weights,
@@ -512,6 +516,7 @@ def yinyang_step(
         best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
+        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         g_min = np.empty(n_groups, dtype=np.float64)
@@ -611,6 +616,7 @@ def yinyang_step(
                 start,
                 end,
                 new,
+                moved_rows,
                 labels,
                 sums,
                 weights,
