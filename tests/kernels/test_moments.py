@@ -10,7 +10,9 @@ DTYPES = [np.float32, np.float64]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (5000, 2), (9000, 33)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (7, 3), (5000, 2), (4099, 7), (9000, 8), (9000, 33)]
+)
 def test_column_sq_deviations_is_n_times_the_variance(dtype, shape):
     rng = np.random.default_rng(shape[0])
     # a large offset: a one-pass sum of squares would lose the variance

@@ -20,6 +20,19 @@ def _n_blocks(n_samples):
     return (n_samples + BLOCK_ROWS - 1) // BLOCK_ROWS
 
 
+#: Below this many features a row is shorter than a vector: the sums run
+#: feature by feature over runs of ``RUN_ROWS`` rows, four interleaved sums
+#: each (adding along a row would wait on one add per element).
+NARROW_FEATURES = 8
+RUN_ROWS = 64
+
+
+@njit(inline="always", **JIT_KW)
+def _term(x, c, square):
+    u = np.float64(x) - c
+    return u * u if square else u
+
+
 @njit(**PARALLEL_JIT_KW)
 def _column_sums(X, centre, square):
     """Per-feature float64 sums of ``X[i, f] - centre[f]`` (squared if ``square``)."""
@@ -28,10 +41,32 @@ def _column_sums(X, centre, square):
     part = np.zeros((n_blocks, n_features), dtype=np.float64)
     for b in prange(n_blocks):
         acc = part[b]
-        for i in range(b * BLOCK_ROWS, min(n_samples, (b + 1) * BLOCK_ROWS)):
+        lo = b * BLOCK_ROWS
+        hi = min(n_samples, lo + BLOCK_ROWS)
+        if n_features >= NARROW_FEATURES:
+            for i in range(lo, hi):
+                for f in range(n_features):
+                    acc[f] += _term(X[i, f], centre[f], square)
+            continue
+        for r0 in range(lo, hi, RUN_ROWS):
+            r1 = min(hi, r0 + RUN_ROWS)
             for f in range(n_features):
-                u = X[i, f] - centre[f]
-                acc[f] += u * u if square else u
+                c = centre[f]
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                i = r0
+                while i + 4 <= r1:
+                    s0 += _term(X[i, f], c, square)
+                    s1 += _term(X[i + 1, f], c, square)
+                    s2 += _term(X[i + 2, f], c, square)
+                    s3 += _term(X[i + 3, f], c, square)
+                    i += 4
+                while i < r1:
+                    s0 += _term(X[i, f], c, square)
+                    i += 1
+                acc[f] += (s0 + s1) + (s2 + s3)
     out = np.zeros(n_features, dtype=np.float64)
     for b in range(n_blocks):
         out += part[b]
