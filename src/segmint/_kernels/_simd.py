@@ -415,6 +415,16 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                 at = builder.select(builder.icmp_signed("<", at, m_v), at, last)
                 row = builder.load(builder.gep(ra.data, [at]))
                 row_start.append(builder.mul(row, n_features))
+            # Where the next tile's rows start, if the rows are consecutive
+            # (a hint only: a wrong guess costs a few useless loads).
+            i8p = ir.IntType(8).as_pointer()
+            prefetch = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                "llvm.prefetch.p0",
+            )
+            next_row = builder.add(row_start[n_rows - 1], n_features)
+            next_tile = builder.bitcast(builder.gep(xa.data, [next_row]), i8p)
             inf = ir.Constant(vty, [float("inf")] * width)
             zero = ir.Constant(vty, None)
             lane_index = ir.Constant(vty, [float(q) for q in range(width)])
@@ -491,6 +501,19 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                     builder.store(zero, acc[r][1])
                 with cgutils.for_range(builder, n_features) as feature:
                     f = feature.index
+                    # One line of the next tile per feature: the R rows
+                    # after this tile's last take R * d items, d features.
+                    builder.call(
+                        prefetch,
+                        [
+                            builder.gep(
+                                next_tile, [builder.mul(f, const(n_rows * align))]
+                            ),
+                            ir.Constant(i32, 0),
+                            ir.Constant(i32, 3),
+                            ir.Constant(i32, 1),
+                        ],
+                    )
                     cbase = builder.add(builder.mul(f, n_padded), j0)
                     c0 = vload(ca, cbase)
                     c1 = vload(ca, builder.add(cbase, const(width)))
