@@ -635,6 +635,12 @@ LANES_CENTRES = 8
 #: k >= 64, 0.92-0.97x at d = 3-4; slower from d = 5 on.
 LANES_PAIR_MAX_FEATURES = 4
 
+#: How many calls ahead :func:`nearest_lanes` prefetches its rows. Measured
+#: on a Zen 4 machine (one thread, X from memory against X in cache): with
+#: d = 8, k = 8 float32 a row took 9.05 ns from memory and 4.7 ns in cache
+#: without it, 4.4-4.6 ns with it at 2, 4 or 8 calls ahead.
+LANES_PREFETCH_CALLS = 4
+
 
 @register_jitable
 def lanes_groups(n_features):
@@ -772,6 +778,30 @@ def nearest_lanes(
                 for f in range(d)
             ]
 
+        # Prefetch the rows LANES_PREFETCH_CALLS calls ahead, a line at a
+        # time: at a page boundary the hardware prefetchers stop, and with
+        # few features a call's work is too short to hide the miss.
+        # (Prefetches past the end of X are hints and never fault.)
+        i8p = ir.IntType(8).as_pointer()
+        prefetch = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0",
+        )
+        ahead_row = builder.add(first_v, const(LANES_PREFETCH_CALLS * n_groups * width))
+        ahead_at = builder.bitcast(
+            builder.gep(xa.data, [builder.mul(ahead_row, const(d))]), i8p
+        )
+        for line in range(-(-n_groups * width * d * align // 64)):
+            builder.call(
+                prefetch,
+                [
+                    builder.gep(ahead_at, [const(64 * line)]),
+                    ir.Constant(i32, 0),
+                    ir.Constant(i32, 3),
+                    ir.Constant(i32, 1),
+                ],
+            )
         xs = [load_rows(g) for g in range(n_groups)]
         inf = ir.Constant(vty, [float("inf")] * width)
         runs = [
