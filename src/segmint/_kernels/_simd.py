@@ -415,15 +415,31 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                 at = builder.select(builder.icmp_signed("<", at, m_v), at, last)
                 row = builder.load(builder.gep(ra.data, [at]))
                 row_start.append(builder.mul(row, n_features))
-            # Where the next tile's rows start, if the rows are consecutive
-            # (a hint only: a wrong guess costs a few useless loads).
+            # The next tile's rows, prefetched while this one is computed
+            # when they are consecutive in X (plain Lloyd's chunks); rows
+            # picked here and there (the pruned steps' candidates) would
+            # make the prefetch a waste, and it then touches this tile.
             i8p = ir.IntType(8).as_pointer()
             prefetch = cgutils.get_or_insert_function(
                 builder.module,
                 ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
                 "llvm.prefetch.p0",
             )
-            next_row = builder.add(row_start[n_rows - 1], n_features)
+
+            def clamped(offset):
+                at = builder.add(pos_v, const(offset))
+                return builder.select(builder.icmp_signed("<", at, m_v), at, last)
+
+            lo_at = clamped(n_rows)
+            hi_at = clamped(2 * n_rows - 1)
+            lo_row = builder.load(builder.gep(ra.data, [lo_at]))
+            hi_row = builder.load(builder.gep(ra.data, [hi_at]))
+            consecutive = builder.icmp_signed(
+                "==", builder.sub(hi_row, lo_row), builder.sub(hi_at, lo_at)
+            )
+            next_row = builder.select(
+                consecutive, builder.mul(lo_row, n_features), row_start[0]
+            )
             next_tile = builder.bitcast(builder.gep(xa.data, [next_row]), i8p)
             inf = ir.Constant(vty, [float("inf")] * width)
             zero = ir.Constant(vty, None)
