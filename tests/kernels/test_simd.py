@@ -105,6 +105,9 @@ def _label_rows(X, C, contiguous, bounds=True):
         (256, 9, 31),
         (250, 8, 70),
         (40, 2, 257),
+        # one 32-byte vector of float32 centres (eight-row tile)
+        (37, 40, 5),
+        (29, 20, 8),
     ],
 )
 def test_nearest_chunk_row_groups_and_centre_blocks(dtype, m, d, k, contiguous):
@@ -192,12 +195,18 @@ def _tile_values(X, C, lanes):
         _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq)
     else:
         rows = np.arange(m)
-        for i0 in range(0, m, 4):
-            if ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
+        if ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES:
+            for i0 in range(0, m, 8):
+                _simd.nearest_rows_single(
+                    X, rows, i0, m, ct, half, best, second, labf, xsq
+                )
+        elif ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
+            for i0 in range(0, m, 4):
                 _simd.nearest_rows_narrow(
                     X, rows, i0, m, ct, half, best, second, labf, xsq
                 )
-            else:
+        else:
+            for i0 in range(0, m, 4):
                 _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
     return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()
 
@@ -280,9 +289,12 @@ def _tile_rows(X, C, rows, height):
     m = rows.shape[0]
     ct, half, _ = _pad_centers(C)
     best, second, labf, xsq = _block_scratch(X)
+    single = ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES
     narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
-    for i0 in range(0, m, 4 if narrow else height):
-        if narrow:
+    for i0 in range(0, m, 8 if single else 4 if narrow else height):
+        if single:
+            _simd.nearest_rows_single(X, rows, i0, m, ct, half, best, second, labf, xsq)
+        elif narrow:
             _simd.nearest_rows_narrow(X, rows, i0, m, ct, half, best, second, labf, xsq)
         elif height == 8:
             _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
@@ -292,7 +304,7 @@ def _tile_rows(X, C, rows, height):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("d,k", [(2, 5), (2, 9), (7, 40), (30, 70)])
+@pytest.mark.parametrize("d,k", [(2, 5), (2, 9), (7, 40), (30, 70), (30, 6)])
 def test_tile_and_lanes_values_are_the_documented_arithmetic(dtype, d, k):
     # v_j = half_j - x.c_j, the dot product by one fused multiply-add per
     # feature in order, from zero: the best and second-best of the kernels

@@ -332,8 +332,9 @@ def _nearest_types_ok(X, ct, half, best, sqn):
     return isinstance(sqn, types.Array) and sqn.dtype == types.float64
 
 
-def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
-    """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes, ``n_rows`` rows."""
+def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
+    """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes, ``n_rows``
+    rows and ``n_vecs`` vectors of centres per block."""
 
     def nearest_rows(typingctx, X, rows, i0, m, ct, half, best, second, label, sqn):
         """Best and second-best centre of a few rows of X, by ``0.5||c||^2 - x.c``.
@@ -343,7 +344,8 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
             nearest_rows(X, rows, i0, m, ct, half, best, second, label, sqn)
 
         ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
-        ``kp`` a multiple of two vectors' worth of centres, ``half`` (kp,) holds
+        ``kp`` a multiple of the block (V vectors' worth of centres: V = 2,
+        or 1 for the single-vector variant), ``half`` (kp,) holds
         ``0.5 ||c_j||^2`` (``inf`` for padding). The tile's rows are
         ``rows[i0 + r]`` for ``r < R`` (``R`` = 4 or 8 by variant); past the
         ``m`` valid entries of ``rows`` it repeats ``rows[m - 1]``. For tile
@@ -355,7 +357,7 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
         for any summation order). The four arrays need ``i0 + R`` entries.
 
         The dot products are accumulated with fused multiply-adds, features in
-        order, in a register tile of R rows x 2 vectors of centres; each lane
+        order, in a register tile of R rows x V vectors of centres; each lane
         keeps a running best / second-best / label over the centres it sees (in
         increasing order, so ties keep the lower index); the lanes are then
         folded pairwise, rows sharing vectors. When two lanes tie for the best, ``second == best``:
@@ -453,7 +455,7 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                 cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)
             ]
             acc = [
-                [cgutils.alloca_once_value(builder, zero) for _ in range(2)]
+                [cgutils.alloca_once_value(builder, zero) for _ in range(n_vecs)]
                 for _ in range(n_rows)
             ]
             # ||x||^2 of the tile's rows: whole vectors, then the tail, in lanes.
@@ -509,12 +511,12 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                     total, builder.gep(sqa.data, [builder.add(pos_v, const(r))])
                 )
 
-            n_blocks = builder.udiv(n_padded, const(2 * width))
+            n_blocks = builder.udiv(n_padded, const(n_vecs * width))
             with cgutils.for_range(builder, n_blocks) as block:
-                j0 = builder.mul(block.index, const(2 * width))
+                j0 = builder.mul(block.index, const(n_vecs * width))
                 for r in range(n_rows):
-                    builder.store(zero, acc[r][0])
-                    builder.store(zero, acc[r][1])
+                    for h in range(n_vecs):
+                        builder.store(zero, acc[r][h])
                 with cgutils.for_range(builder, n_features) as feature:
                     f = feature.index
                     # One line of the next tile per feature: the R rows
@@ -531,18 +533,19 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name):
                         ],
                     )
                     cbase = builder.add(builder.mul(f, n_padded), j0)
-                    c0 = vload(ca, cbase)
-                    c1 = vload(ca, builder.add(cbase, const(width)))
+                    cs = [
+                        vload(ca, builder.add(cbase, const(h * width)))
+                        for h in range(n_vecs)
+                    ]
                     for r in range(n_rows):
                         xr = builder.load(
                             builder.gep(xa.data, [builder.add(row_start[r], f)])
                         )
                         xr = splat(xr)
-                        a0 = builder.load(acc[r][0])
-                        a1 = builder.load(acc[r][1])
-                        builder.store(vfma(xr, c0, a0), acc[r][0])
-                        builder.store(vfma(xr, c1, a1), acc[r][1])
-                for h in range(2):
+                        for h in range(n_vecs):
+                            a = builder.load(acc[r][h])
+                            builder.store(vfma(xr, cs[h], a), acc[r][h])
+                for h in range(n_vecs):
                     jh = builder.add(j0, const(h * width))
                     hv = vload(ha, jh)
                     idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
@@ -639,6 +642,15 @@ nearest_rows8 = _nearest_rows_intrinsic(VECTOR_BYTES, 8, "nearest_rows8")
 #: The four-row tile with 32-byte vectors: a tile of half the centres, for
 #: few centres on a machine with 64-byte vectors (less padding to fold).
 nearest_rows_narrow = _nearest_rows_intrinsic(32, 4, "nearest_rows_narrow")
+
+#: Eight rows against one 32-byte vector of centres: for at most 8 float32
+#: centres, which the narrow tile would pad to 16 (half its multiply-adds
+#: wasted).
+nearest_rows_single = _nearest_rows_intrinsic(32, 8, "nearest_rows_single", 1)
+
+#: Centres in one block of :func:`nearest_rows_single`, by item size; used
+#: only where it is a multiple of ``LANES_CENTRES`` (float32).
+SINGLE_BLOCK_BYTES = 32
 
 
 #: Centres per block of :func:`nearest_lanes` (one accumulator vector each).

@@ -71,7 +71,8 @@ def _pad_centers(centers):
     ct : ndarray of shape (n_features, kp), dtype of centres
         Transposed, zero-padded to ``kp`` centres: a multiple of the SIMD
         centre block (two vectors' worth of centres), or of the narrow
-        32-byte block (8 float64 or 16 float32) when the centres fit in one.
+        block of two 32-byte vectors (8 float64 or 16 float32) when the
+        centres fit in one, or exactly one 32-byte vector (8 float32).
     half : ndarray of shape (kp,), dtype of centres
         ``0.5 ||c_j||^2``; ``inf`` for the padding centres, which never win.
     cmax : float
@@ -80,7 +81,12 @@ def _pad_centers(centers):
     n_clusters, n_features = centers.shape
     block = 2 * (_simd.VECTOR_BYTES // centers.itemsize)
     narrow = 2 * (32 // centers.itemsize)
-    if n_clusters <= narrow:
+    single = _simd.SINGLE_BLOCK_BYTES // centers.itemsize
+    if n_clusters <= single and single % _simd.LANES_CENTRES == 0:
+        # At most one 32-byte vector of centres (float32): the single-vector
+        # tile, no padded half.
+        block = single
+    elif n_clusters <= narrow:
         # Few centres: the narrow tile folds less padding per row.
         block = narrow
     kp = max(1, -(-n_clusters // block)) * block
@@ -243,6 +249,9 @@ def _nearest_chunk(
     )
     if lanes:
         _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
+    elif ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES:
+        for i0 in range(0, m, 8):
+            _simd.nearest_rows_single(X, rows, i0, m, ct, half, best, second, labf, xsq)
     elif narrow:
         # A short last group repeats the chunk's last row; its extra results
         # land in the scratch tail and are never read.
