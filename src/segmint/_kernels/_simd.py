@@ -139,6 +139,26 @@ def _vector_call(builder, name, vty, args):
     return builder.call(fn, args)
 
 
+_I8P = ir.IntType(8).as_pointer()
+
+
+def _prefetch(builder, ptr):
+    """Hint that the line at ``ptr`` (an ``i8*``) will be read soon.
+
+    ``llvm.prefetch``: a read, kept in every cache level, of data. It never
+    faults, so a hint past the end of an array is harmless.
+    """
+    i32 = ir.IntType(32)
+    fn = cgutils.get_or_insert_function(
+        builder.module,
+        ir.FunctionType(ir.VoidType(), [_I8P, i32, i32, i32]),
+        "llvm.prefetch.p0",
+    )
+    builder.call(
+        fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+    )
+
+
 @intrinsic
 def pack_lanes(typingctx, a):
     """Number of lanes of the pack of ``a``'s dtype (a compile-time constant)."""
@@ -421,12 +441,6 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
             # when they are consecutive in X (plain Lloyd's chunks); rows
             # picked here and there (the pruned steps' candidates) would
             # make the prefetch a waste, and it then touches this tile.
-            i8p = ir.IntType(8).as_pointer()
-            prefetch = cgutils.get_or_insert_function(
-                builder.module,
-                ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-                "llvm.prefetch.p0",
-            )
 
             def clamped(offset):
                 at = builder.add(pos_v, const(offset))
@@ -442,7 +456,7 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
             next_row = builder.select(
                 consecutive, builder.mul(lo_row, n_features), row_start[0]
             )
-            next_tile = builder.bitcast(builder.gep(xa.data, [next_row]), i8p)
+            next_tile = builder.bitcast(builder.gep(xa.data, [next_row]), _I8P)
             inf = ir.Constant(vty, [float("inf")] * width)
             zero = ir.Constant(vty, None)
             lane_index = ir.Constant(vty, [float(q) for q in range(width)])
@@ -521,16 +535,9 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                     f = feature.index
                     # One line of the next tile per feature: the R rows
                     # after this tile's last take R * d items, d features.
-                    builder.call(
-                        prefetch,
-                        [
-                            builder.gep(
-                                next_tile, [builder.mul(f, const(n_rows * align))]
-                            ),
-                            ir.Constant(i32, 0),
-                            ir.Constant(i32, 3),
-                            ir.Constant(i32, 1),
-                        ],
+                    _prefetch(
+                        builder,
+                        builder.gep(next_tile, [builder.mul(f, const(n_rows * align))]),
                     )
                     cbase = builder.add(builder.mul(f, n_padded), j0)
                     cs = [
@@ -807,29 +814,14 @@ def nearest_lanes(
             ]
 
         # Prefetch the rows LANES_PREFETCH_CALLS calls ahead, a line at a
-        # time: at a page boundary the hardware prefetchers stop, and with
+        # time: hardware prefetchers generally stop at 4 KB boundaries, and with
         # few features a call's work is too short to hide the miss.
-        # (Prefetches past the end of X are hints and never fault.)
-        i8p = ir.IntType(8).as_pointer()
-        prefetch = cgutils.get_or_insert_function(
-            builder.module,
-            ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
-            "llvm.prefetch.p0",
-        )
         ahead_row = builder.add(first_v, const(LANES_PREFETCH_CALLS * n_groups * width))
         ahead_at = builder.bitcast(
-            builder.gep(xa.data, [builder.mul(ahead_row, const(d))]), i8p
+            builder.gep(xa.data, [builder.mul(ahead_row, const(d))]), _I8P
         )
         for line in range(-(-n_groups * width * d * align // 64)):
-            builder.call(
-                prefetch,
-                [
-                    builder.gep(ahead_at, [const(64 * line)]),
-                    ir.Constant(i32, 0),
-                    ir.Constant(i32, 3),
-                    ir.Constant(i32, 1),
-                ],
-            )
+            _prefetch(builder, builder.gep(ahead_at, [const(64 * line)]))
         xs = [load_rows(g) for g in range(n_groups)]
         inf = ir.Constant(vty, [float("inf")] * width)
         runs = [
