@@ -10,6 +10,7 @@ from segmint._kernels.assign import (
     _lanes_pass,
     _nearest_chunk,
     _pad_centers,
+    _tile_pass,
 )
 
 DTYPES = [np.float32, np.float64]
@@ -194,20 +195,7 @@ def _tile_values(X, C, lanes):
     if lanes:
         _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq)
     else:
-        rows = np.arange(m)
-        if ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES:
-            for i0 in range(0, m, 8):
-                _simd.nearest_rows_single(
-                    X, rows, i0, m, ct, half, best, second, labf, xsq
-                )
-        elif ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
-            for i0 in range(0, m, 4):
-                _simd.nearest_rows_narrow(
-                    X, rows, i0, m, ct, half, best, second, labf, xsq
-                )
-        else:
-            for i0 in range(0, m, 4):
-                _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
+        _tile_pass(X, np.arange(m), m, ct, half, best, second, labf, xsq)
     return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()
 
 

@@ -535,6 +535,9 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                     f = feature.index
                     # One line of the next tile per feature: the R rows
                     # after this tile's last take R * d items, d features.
+                    # Repeated for each block of centres, where it hits a
+                    # line already fetched; emitting the first block apart
+                    # would double the tile's compiled code.
                     _prefetch(
                         builder,
                         builder.gep(next_tile, [builder.mul(f, const(n_rows * align))]),

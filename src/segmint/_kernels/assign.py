@@ -178,6 +178,44 @@ def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq):
 
 
 @njit(**JIT_KW)
+def _tile_pass(X, rows, m, ct, half, best, second, labf, xsq):
+    """Best and second-best values of ``rows[:m]`` by the register tile.
+
+    The tile variant follows the padded centre count (``ct.shape[1]``, see
+    :func:`_pad_centers`) and X's width. A short last group repeats the
+    chunk's last row; its extra results land in the scratch tail and are
+    never read.
+    """
+    n_features = X.shape[1]
+    if ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES:
+        for i0 in range(0, m, 8):
+            _simd.nearest_rows_single(X, rows, i0, m, ct, half, best, second, labf, xsq)
+    elif ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize):
+        for i0 in range(0, m, 4):
+            _simd.nearest_rows_narrow(X, rows, i0, m, ct, half, best, second, labf, xsq)
+    elif n_features >= TILE8_MIN_FEATURES:
+        for i0 in range(0, m, 8):
+            _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
+    else:
+        for i0 in range(0, m, 4):
+            _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
+
+
+@njit(inline="always", **JIT_KW)
+def _error_bound(xsq_i, g, e0, e1):
+    """``(xx, err)``: a row's ``||x||^2`` rounded up, and the bound on the
+    rounding error of its values (see :func:`_nearest_chunk`)."""
+    xx = xsq_i * (1.0 + g)
+    return xx, e0 + e1 * xx
+
+
+@njit(inline="always", **JIT_KW)
+def _settled(best_i, second_i, err):
+    """The gap between best and second best exceeds twice the error bound."""
+    return (np.float64(second_i) - np.float64(best_i)) - 2.0 * err > 0.0
+
+
+@njit(**JIT_KW)
 def _nearest_chunk(
     X,  # IN (n_samples, n_features)
     rows,  # IN (m_max,) int64: row indices to label
@@ -242,27 +280,14 @@ def _nearest_chunk(
         return
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
-    narrow = ct.shape[1] < 2 * (_simd.VECTOR_BYTES // X.itemsize)
     lanes = contiguous and (
         n_features <= LANES_NARROW_FEATURES
         or (n_features <= LANES_MAX_FEATURES and n_clusters <= LANES_MAX_CLUSTERS)
     )
     if lanes:
         _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
-    elif ct.shape[1] * X.itemsize == _simd.SINGLE_BLOCK_BYTES:
-        for i0 in range(0, m, 8):
-            _simd.nearest_rows_single(X, rows, i0, m, ct, half, best, second, labf, xsq)
-    elif narrow:
-        # A short last group repeats the chunk's last row; its extra results
-        # land in the scratch tail and are never read.
-        for i0 in range(0, m, 4):
-            _simd.nearest_rows_narrow(X, rows, i0, m, ct, half, best, second, labf, xsq)
-    elif n_features >= TILE8_MIN_FEATURES:
-        for i0 in range(0, m, 8):
-            _simd.nearest_rows8(X, rows, i0, m, ct, half, best, second, labf, xsq)
     else:
-        for i0 in range(0, m, 4):
-            _simd.nearest_rows(X, rows, i0, m, ct, half, best, second, labf, xsq)
+        _tile_pass(X, rows, m, ct, half, best, second, labf, xsq)
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
@@ -278,22 +303,19 @@ def _nearest_chunk(
     # rare, so the pass that finds them runs only when there are some.
     close = 0
     for i in range(m):
-        xx = xsq[i] * (1.0 + g)
-        err = e0 + e1 * xx
+        _, err = _error_bound(xsq[i], g, e0, e1)
         labels_out[i] = np.int32(labf[i])
-        close += not (np.float64(second[i]) - np.float64(best[i])) - 2.0 * err > 0.0
+        close += not _settled(best[i], second[i], err)
     if lower_out.shape[0] > 0:
         for i in range(m):
-            xx = xsq[i] * (1.0 + g)
-            err = e0 + e1 * xx
+            xx, err = _error_bound(xsq[i], g, e0, e1)
             low = 2.0 * (np.float64(second[i]) - err) + xx * (1.0 - 2.0 * g)
             lower_out[i] = max(low, 0.0) * (1.0 - g)
     if close == 0:
         return
     for i in range(m):
-        xx = xsq[i] * (1.0 + g)
-        err = e0 + e1 * xx
-        if (np.float64(second[i]) - np.float64(best[i])) - 2.0 * err > 0.0:
+        _, err = _error_bound(xsq[i], g, e0, e1)
+        if _settled(best[i], second[i], err):
             continue
         # Close call: decide with the reference distance.
         r = rows[i]
