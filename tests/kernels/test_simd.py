@@ -294,9 +294,9 @@ def _tile_rows(X, C, rows, height):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("d,k", [(2, 5), (2, 9), (7, 40), (30, 70), (30, 6)])
 def test_tile_and_lanes_values_are_the_documented_arithmetic(dtype, d, k):
-    # v_j = half_j - x.c_j, the dot product by one fused multiply-add per
-    # feature in order, from zero: the best and second-best of the kernels
-    # are exactly those values.
+    # v_j = half_j - x.c_j, from half_j subtracting x_f c_f by one fused
+    # multiply-add per feature in order: the best and second-best of the
+    # kernels are exactly those values.
     rng = np.random.default_rng(d * k)
     m = 101
     X = rng.standard_normal((m, d)).astype(dtype)
@@ -320,10 +320,9 @@ def _scalar_values(X, C):
     second = np.full(m, np.inf, dtype=X.dtype)
     for i in range(m):
         for j in range(k):
-            dot = X.dtype.type(0)
+            v = half[j]
             for f in range(d):
-                dot = _simd.fma(X[i, f], C[j, f], dot)
-            v = half[j] - dot
+                v = _simd.fma(X[i, f], -C[j, f], v)
             if v < best[i]:
                 second[i] = best[i]
                 best[i] = v

@@ -363,7 +363,8 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
 
             nearest_rows(X, rows, i0, m, ct, half, best, second, label, sqn)
 
-        ``X`` is (n, d), ``ct`` the centres transposed and padded, (d, kp) with
+        ``X`` is (n, d), ``ct`` the centres negated, transposed and padded,
+        (d, kp) with
         ``kp`` a multiple of the block (V vectors' worth of centres: V = 2,
         or 1 for the single-vector variant), ``half`` (kp,) holds
         ``0.5 ||c_j||^2`` (``inf`` for padding). The tile's rows are
@@ -376,8 +377,9 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
         ``||x||^2``, summed in X's dtype in lanes (for error bounds, which hold
         for any summation order). The four arrays need ``i0 + R`` entries.
 
-        The dot products are accumulated with fused multiply-adds, features in
-        order, in a register tile of R rows x V vectors of centres; each lane
+        Each value starts from ``half[j]`` and subtracts ``x_f c_f`` by one
+        fused multiply-add per feature (with ``-c_f`` from ``ct``), features
+        in order, in a register tile of R rows x V vectors of centres; each lane
         keeps a running best / second-best / label over the centres it sees (in
         increasing order, so ties keep the lower index); the lanes are then
         folded pairwise, rows sharing vectors. When two lanes tie for the best, ``second == best``:
@@ -528,9 +530,15 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
             n_blocks = builder.udiv(n_padded, const(n_vecs * width))
             with cgutils.for_range(builder, n_blocks) as block:
                 j0 = builder.mul(block.index, const(n_vecs * width))
+                # Each value starts from 0.5 ||c||^2 and the multiply-adds
+                # subtract x.c from it (``ct`` holds -c): no subtraction
+                # per row and vector of centres after the loop.
+                hvs = [
+                    vload(ha, builder.add(j0, const(h * width))) for h in range(n_vecs)
+                ]
                 for r in range(n_rows):
                     for h in range(n_vecs):
-                        builder.store(zero, acc[r][h])
+                        builder.store(hvs[h], acc[r][h])
                 with cgutils.for_range(builder, n_features) as feature:
                     f = feature.index
                     # One line of the next tile per feature: the R rows
@@ -557,10 +565,9 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                             builder.store(vfma(xr, cs[h], a), acc[r][h])
                 for h in range(n_vecs):
                     jh = builder.add(j0, const(h * width))
-                    hv = vload(ha, jh)
                     idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
                     for r in range(n_rows):
-                        val = builder.fsub(hv, builder.load(acc[r][h]))
+                        val = builder.load(acc[r][h])
                         b = builder.load(run_best[r])
                         s = builder.load(run_second[r])
                         lt = less(val, b)
@@ -713,8 +720,9 @@ def nearest_lanes(
     order: there is no fold across lanes, and no padding lanes when there
     are fewer centres than a tile row.
 
-    Every lane computes ``half[j] - x.c_j`` with fused multiply-adds in
-    feature order, the same operations as :func:`nearest_rows`, so both give
+    Every lane computes ``half[j] - x.c_j`` from ``half[j]``, one fused
+    multiply-add per feature in order (``ct`` holds ``-c``), the same
+    operations as :func:`nearest_rows`, so both give
     the same bits for ``best`` and ``second``; ``ct`` (d, kp) must have ``kp``
     a multiple of ``LANES_CENTRES`` (padding centres have ``half = inf``).
     Writes ``G * lanes`` entries from index ``pos`` of ``best``, ``second``,
@@ -834,7 +842,16 @@ def nearest_lanes(
         n_blocks = builder.udiv(n_padded, const(kb))
         with cgutils.for_range(builder, n_blocks) as loop:
             j0 = builder.mul(loop.index, const(kb))
-            acc = [[zero] * kb for _ in range(n_groups)]
+            hs = [
+                _splat(
+                    builder,
+                    builder.load(builder.gep(ha.data, [builder.add(j0, const(j))])),
+                    vty,
+                )
+                for j in range(kb)
+            ]
+            # From 0.5 ||c||^2, subtracting x.c (``ct`` holds -c), as the tile.
+            acc = [list(hs) for _ in range(n_groups)]
             for f in range(d):
                 base = builder.add(builder.mul(const(f), n_padded), j0)
                 for j in range(kb):
@@ -847,14 +864,6 @@ def nearest_lanes(
             # Labels as floats: one conversion per block, then exact adds
             # (labels are integers far below 2**24).
             first_label = _splat(builder, builder.sitofp(j0, fty), vty)
-            hs = [
-                _splat(
-                    builder,
-                    builder.load(builder.gep(ha.data, [builder.add(j0, const(j))])),
-                    vty,
-                )
-                for j in range(kb)
-            ]
             heres = [
                 builder.fadd(first_label, ir.Constant(vty, [float(j)] * width))
                 for j in range(kb)
@@ -862,7 +871,7 @@ def nearest_lanes(
             for g in range(n_groups):
                 b, s, lab = (builder.load(r) for r in runs[g])
                 for j in range(kb):
-                    val = builder.fsub(hs[j], acc[g][j])
+                    val = acc[g][j]
                     lt = less(val, b)
                     upper = builder.select(lt, b, val)  # max(b, val)
                     s = builder.select(less(upper, s), upper, s)

@@ -69,7 +69,9 @@ def _pad_centers(centers):
     Returns
     -------
     ct : ndarray of shape (n_features, kp), dtype of centres
-        Transposed, zero-padded to ``kp`` centres: a multiple of the SIMD
+        Negated and transposed (``ct[f, j] = -centers[j, f]``: the kernels
+        subtract ``x.c`` from ``0.5 ||c||^2`` by fused multiply-adds, with no
+        subtraction left over), zero-padded to ``kp`` centres: a multiple of the SIMD
         centre block (two vectors' worth of centres), or of the narrow
         block of two 32-byte vectors (8 float64 or 16 float32) when the
         centres fit in one, or exactly one 32-byte vector (8 float32).
@@ -98,7 +100,7 @@ def _pad_centers(centers):
         s64 = 0.0
         for f in range(n_features):
             c = centers[j, f]
-            ct[f, j] = c
+            ct[f, j] = -c
             s += c * c
             s64 += np.float64(c) * np.float64(c)
         half[j] = 0.5 * s
@@ -244,7 +246,9 @@ def _nearest_chunk(
     that rounding in ``v`` could swap them. The gap between the best and the
     second-best ``v`` is therefore compared with a bound on the rounding
     error (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002,
-    section 3.1: ``|err| <= gamma_d sum |x_f c_f|``) plus the error of the
+    section 3.1: a sum of ``d + 1`` terms, ``0.5 ||c||^2`` (itself within
+    ``gamma_d`` of exact) and the ``-x_f c_f``, is within
+    ``gamma_d (0.5 ||c||^2 + sum |x_f c_f|)``) plus the error of the
     float64 reference distance; below it, the row is re-labelled from the
     reference distances :func:`_sq_dist_row` of every centre. The label is
     thus always the argmin of the reference distance, lowest index on ties.
@@ -291,7 +295,8 @@ def _nearest_chunk(
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
-    # Error of each v (dot form, working precision: g (|c|^2 + |x| |c|)) plus
+    # Error of each v (half norm and dot, working precision: at most
+    # gamma_d (|c|^2 + |x| |c|) <= g (|c|^2 + |x| |c|)) plus
     # error of half the reference squared distance (g64 (|x| + |c|)^2), x4 to
     # keep a safe margin on both; with |x| |c| <= (|x|^2 + |c|^2) / 2 it is
     # affine in |x|^2, err = e0 + e1 |x|^2, so no square root per row.
