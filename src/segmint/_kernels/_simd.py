@@ -342,6 +342,32 @@ def vfold4(typingctx, acc, p):
     return acc(acc, p), codegen
 
 
+def _transpose(builder, rows):
+    """Transpose a square block held as ``len(rows)`` vectors of as many lanes.
+
+    In log2(n) rounds, each swapping the off-diagonal sub-blocks of every
+    pair of rows ``b`` apart: n log2(n) two-vector shuffles.
+    """
+    n = len(rows)
+    i32 = ir.IntType(32)
+    rows = list(rows)
+    b = 1
+    while b < n:
+        lo = ir.Constant(
+            ir.VectorType(i32, n), [c if c & b == 0 else n + c - b for c in range(n)]
+        )
+        hi = ir.Constant(
+            ir.VectorType(i32, n), [c + b if c & b == 0 else n + c for c in range(n)]
+        )
+        for r in range(n):
+            if r & b == 0:
+                p, q = rows[r], rows[r + b]
+                rows[r] = builder.shuffle_vector(p, q, lo)
+                rows[r + b] = builder.shuffle_vector(p, q, hi)
+        b *= 2
+    return rows
+
+
 def _nearest_types_ok(X, ct, half, best, sqn):
     """Argument types shared by :func:`nearest_rows` and :func:`nearest_lanes`."""
     if not (_is_c_matrix(X) and _is_c_matrix(ct)):
@@ -352,9 +378,16 @@ def _nearest_types_ok(X, ct, half, best, sqn):
     return isinstance(sqn, types.Array) and sqn.dtype == types.float64
 
 
-def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
+def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2, transpose=False):
     """:func:`nearest_rows` with vectors of ``vector_bytes`` bytes, ``n_rows``
-    rows and ``n_vecs`` vectors of centres per block."""
+    rows and ``n_vecs`` vectors of centres per block.
+
+    With ``transpose``, where ``n_rows`` equals the lanes of a vector of
+    X's dtype, each block's values are transposed, so
+    that a lane holds one row, and the best, second best and label are kept
+    per lane with no fold at the end: fewer operations when the centres fit
+    in one block, more for every further block.
+    """
 
     def nearest_rows(typingctx, X, rows, i0, m, ct, half, best, second, label, sqn):
         """Best and second-best centre of a few rows of X, by ``0.5||c||^2 - x.c``.
@@ -474,6 +507,8 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                 [cgutils.alloca_once_value(builder, zero) for _ in range(n_vecs)]
                 for _ in range(n_rows)
             ]
+            transposed = transpose and n_rows == width
+            run_t = [cgutils.alloca_once_value(builder, v) for v in (inf, inf, zero)]
             # ||x||^2 of the tile's rows: whole vectors, then the tail, in lanes.
             sqa = context.make_array(sig.args[9])(context, builder, sqn_v)
             nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)]
@@ -563,7 +598,29 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                         for h in range(n_vecs):
                             a = builder.load(acc[r][h])
                             builder.store(vfma(xr, cs[h], a), acc[r][h])
-                for h in range(n_vecs):
+                if transposed:
+                    # Rows into lanes: vector j then holds centre j0 + j of
+                    # every row, and each lane keeps its row's running best,
+                    # second best and label, centres in increasing order.
+                    cols = [
+                        val
+                        for h in range(n_vecs)
+                        for val in _transpose(
+                            builder, [builder.load(acc[r][h]) for r in range(n_rows)]
+                        )
+                    ]
+                    first = builder.sitofp(j0, fty)
+                    b, s, lab = (builder.load(v) for v in run_t)
+                    for j, val in enumerate(cols):
+                        here = splat(builder.fadd(first, ir.Constant(fty, float(j))))
+                        lt = less(val, b)
+                        upper = builder.select(lt, b, val)  # max(b, val)
+                        s = builder.select(less(upper, s), upper, s)
+                        b = builder.select(lt, val, b)
+                        lab = builder.select(lt, here, lab)
+                    for v, run in zip((b, s, lab), run_t, strict=True):
+                        builder.store(v, run)
+                for h in range(0 if transposed else n_vecs):
                     jh = builder.add(j0, const(h * width))
                     idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
                     for r in range(n_rows):
@@ -578,6 +635,13 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2):
                         builder.store(builder.select(lt, val, b), run_best[r])
                         lab = builder.load(run_label[r])
                         builder.store(builder.select(lt, idx, lab), run_label[r])
+
+            if transposed:
+                # Lane r is tile row r: whole vectors to best, second, label.
+                for arr, run in zip(outs, run_t, strict=True):
+                    at = builder.bitcast(builder.gep(arr.data, [pos_v]), vptr)
+                    builder.store(builder.load(run), at, align=align)
+                return context.get_dummy_value()
 
             def combine(b1, s1, l1, b2, s2, l2):
                 # best = min(b1, b2); second = min(s1, s2, max(b1, b2))
@@ -658,12 +722,16 @@ nearest_rows8 = _nearest_rows_intrinsic(VECTOR_BYTES, 8, "nearest_rows8")
 
 #: The four-row tile with 32-byte vectors: a tile of half the centres, for
 #: few centres on a machine with 64-byte vectors (less padding to fold).
-nearest_rows_narrow = _nearest_rows_intrinsic(32, 4, "nearest_rows_narrow")
+nearest_rows_narrow = _nearest_rows_intrinsic(
+    32, 4, "nearest_rows_narrow", transpose=True
+)
 
 #: Eight rows against one 32-byte vector of centres: for at most 8 float32
 #: centres, which the narrow tile would pad to 16 (half its multiply-adds
 #: wasted).
-nearest_rows_single = _nearest_rows_intrinsic(32, 8, "nearest_rows_single", 1)
+nearest_rows_single = _nearest_rows_intrinsic(
+    32, 8, "nearest_rows_single", 1, transpose=True
+)
 
 #: Centres in one block of :func:`nearest_rows_single`, by item size; used
 #: only where it is a multiple of ``LANES_CENTRES`` (float32).
