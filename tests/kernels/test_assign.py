@@ -180,3 +180,28 @@ def test_incremental_step_adds_the_moves(rng, dtype):
     q_old = np.bincount(labels, weights=sq, minlength=k)
     q_new = np.bincount(labels_full, weights=sq, minlength=k)
     assert_allclose(delta[2], q_new - q_old, rtol=1e-9, atol=1e-8)
+
+
+@numba.njit
+def _all_block_chunks(n_blocks, n_chunks):
+    out = np.empty((n_blocks, 2), dtype=np.int64)
+    for b in range(n_blocks):
+        out[b, 0], out[b, 1] = assign.block_chunks(b, n_blocks, n_chunks)
+    return out
+
+
+@pytest.mark.parametrize("n_samples", [1, 255, 257, 100_000, 1_000_000, 70_001])
+@pytest.mark.parametrize("k,d", [(8, 2), (256, 128)])
+def test_blocks_share_the_chunks_evenly(n_samples, k, d):
+    # Every chunk in exactly one block, in order; block sizes differ by at
+    # most one chunk, so no block is empty (a statically scheduled parallel
+    # loop would leave a thread idle for it).
+    n_blocks = assign.n_row_blocks(n_samples, k, d)
+    n_chunks = -(-n_samples // CHUNK_SIZE)
+    spans = _all_block_chunks(n_blocks, n_chunks)
+    assert spans[0, 0] == 0
+    assert spans[-1, 1] == n_chunks
+    assert_array_equal(spans[1:, 0], spans[:-1, 1])
+    sizes = spans[:, 1] - spans[:, 0]
+    assert sizes.min() >= 1
+    assert sizes.max() - sizes.min() <= 1

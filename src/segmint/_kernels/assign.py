@@ -44,6 +44,19 @@ def n_row_blocks(n_samples, n_clusters, n_features):
     return int(max(1, min(n_chunks, MAX_BLOCKS, by_budget)))
 
 
+@njit(inline="always", **JIT_KW)
+def block_chunks(b, n_blocks, n_chunks):
+    """First and one-past-last chunk of block ``b`` of ``n_blocks``.
+
+    The chunks are shared out as evenly as whole chunks allow (sizes differ
+    by at most one), so that no block is left empty: the parallel loops hand
+    each thread an equal run of blocks, and blocks of ``ceil(n_chunks /
+    n_blocks)`` chunks left the last ones empty and the first thread with up
+    to a sixth more rows. Depends only on the shapes, like the blocks.
+    """
+    return (b * n_chunks) // n_blocks, ((b + 1) * n_chunks) // n_blocks
+
+
 #: Unit roundoff of float64.
 _U64 = 2.0**-53
 
@@ -518,7 +531,6 @@ def lloyd_step(
     n_chunks = (n_samples + CHUNK_SIZE - 1) // CHUNK_SIZE
     ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
-    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
         sums, weights, inert, counts = _block_partials(
             b, block_sums, block_weights, block_inertia, block_counts
@@ -529,8 +541,7 @@ def lloyd_step(
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
         moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         no_bounds = np.empty(0, dtype=np.float64)
-        c_lo = b * chunks_per_block
-        c_hi = min(n_chunks, c_lo + chunks_per_block)
+        c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
         for c in range(c_lo, c_hi):
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)

@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from segmint._config import CHUNK_SIZE, JIT_KW, PARALLEL_JIT_KW
+from segmint._kernels.assign import block_chunks
 
 
 @njit(**JIT_KW)
@@ -212,13 +213,11 @@ def minibatch_step(
     n_blocks = block_sums.shape[0]
     n_clusters, n_features = centers.shape
     n_chunks = (indices.shape[0] + CHUNK_SIZE - 1) // CHUNK_SIZE
-    per_block = (n_chunks + n_blocks - 1) // n_blocks
     centers_t = np.empty((n_features, n_clusters), dtype=centers.dtype)
     half = np.empty(n_clusters, dtype=centers.dtype)
     _prepare_centers(centers, centers_t, half)
     for b in prange(n_blocks):
-        lo = b * per_block
-        hi = min(n_chunks, lo + per_block)
+        lo, hi = block_chunks(b, n_blocks, n_chunks)
         block_inertia[b] = _assign_block(
             X,
             indices,

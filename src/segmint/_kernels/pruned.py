@@ -31,6 +31,7 @@ from segmint._kernels.assign import (
     _nearest_chunk,
     _pad_centers,
     _sq_dist_row,
+    block_chunks,
 )
 
 
@@ -168,7 +169,6 @@ def hamerly_step(
     for j in range(n_clusters):
         if j != top1 and drift[j] > drift2:
             drift2 = drift[j]
-    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
         sums, weights, inert, counts = _block_partials(
             b, block_sums, block_weights, block_inertia, block_counts
@@ -182,8 +182,7 @@ def hamerly_step(
         moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
-        c_lo = b * chunks_per_block
-        c_hi = min(n_chunks, c_lo + chunks_per_block)
+        c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
         for c in range(c_lo, c_hi):
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)
@@ -353,7 +352,6 @@ def elkan_step(
     ct, half, cmax = _pad_centers(centers)
     centers64 = centers.astype(np.float64)
     eta = _margin(n_features)
-    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
         sums, weights, inert, counts = _block_partials(
             b, block_sums, block_weights, block_inertia, block_counts
@@ -366,8 +364,7 @@ def elkan_step(
         moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
-        c_lo = b * chunks_per_block
-        c_hi = min(n_chunks, c_lo + chunks_per_block)
+        c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
         for c in range(c_lo, c_hi):
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)
@@ -506,7 +503,6 @@ def yinyang_step(
             j = group_members[t]
             group_of[j] = g
             group_drift[g] = max(group_drift[g], drift[j])
-    chunks_per_block = (n_chunks + n_blocks - 1) // n_blocks
     for b in prange(n_blocks):
         sums, weights, inert, counts = _block_partials(
             b, block_sums, block_weights, block_inertia, block_counts
@@ -523,8 +519,7 @@ def yinyang_step(
         g_second = np.empty(n_groups, dtype=np.float64)
         g_arg = np.empty(n_groups, dtype=np.int64)
         searched = np.empty(n_groups, dtype=np.bool_)
-        c_lo = b * chunks_per_block
-        c_hi = min(n_chunks, c_lo + chunks_per_block)
+        c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
         for c in range(c_lo, c_hi):
             start = c * CHUNK_SIZE
             end = min(n_samples, start + CHUNK_SIZE)
