@@ -167,7 +167,9 @@ def test_nearest_chunk_close_calls_with_and_without_bounds(d, contiguous):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("d,k", [(1, 3), (2, 8), (5, 20), (16, 32), (2, 100), (8, 257)])
+@pytest.mark.parametrize(
+    "d,k", [(1, 3), (2, 8), (5, 20), (9, 40), (12, 7), (16, 32), (2, 100), (8, 257)]
+)
 def test_lanes_pass_same_values_as_tile(dtype, d, k):
     # Rows in lanes and the register tile compute the same operations, so
     # the best and second-best values agree bit for bit (labels may differ

@@ -755,6 +755,15 @@ LANES_PAIR_MAX_FEATURES = 4
 LANES_PREFETCH_CALLS = 4
 
 
+#: Above this many features :func:`nearest_lanes` loads each row on its own
+#: and transposes square blocks (n log2 n shuffles for n lanes). Up to it
+#: (two vectors' worth of rows a call, ``LANES_PAIR_MAX_FEATURES``) one
+#: block of rows is split into features by shuffles, which the compiler
+#: does in a few steps for such short rows; for longer ones (d = 12, say)
+#: it took twice the time of the whole search against 16 centres.
+LANES_TRANSPOSE_FROM = 4
+
+
 @register_jitable
 def lanes_groups(n_features):
     """Vectors' worth of rows :func:`nearest_lanes` takes per call.
@@ -850,7 +859,50 @@ def nearest_lanes(
         spare = ir.Constant(wide, ir.Undefined)
         zero = ir.Constant(vty, None)
 
+        row_load = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(
+                vty, [vty.as_pointer(), i32, ir.VectorType(ir.IntType(1), width), vty]
+            ),
+            f"llvm.masked.load.v{width}{element}.p0",
+        )
+        no_lanes = ir.Constant(ir.VectorType(ir.IntType(1), width), [0] * width)
+
+        def load_rows_transposed(g):
+            # Each row of the group into vectors of its own (a masked load
+            # of its features, zeros past them and for rows past the run),
+            # then square blocks transposed: one vector per feature.
+            rows = []
+            for r in range(width):
+                row = builder.add(first_v, const(g * width + r))
+                inside = builder.icmp_signed("<", const(g * width + r), valid_v)
+                at = builder.gep(xa.data, [builder.mul(row, const(d))])
+                vecs = []
+                for v in range(-(-d // width)):
+                    count = min(width, d - v * width)
+                    lanes_mask = ir.Constant(
+                        ir.VectorType(ir.IntType(1), width),
+                        [int(q < count) for q in range(width)],
+                    )
+                    mask = builder.select(inside, lanes_mask, no_lanes)
+                    ptr = builder.bitcast(
+                        builder.gep(at, [const(v * width)]), vty.as_pointer()
+                    )
+                    vecs.append(
+                        builder.call(
+                            row_load, [ptr, ir.Constant(i32, align), mask, zero]
+                        )
+                    )
+                rows.append(vecs)
+            features = []
+            for v in range(len(rows[0])):
+                block = _transpose(builder, [vecs[v] for vecs in rows])
+                features.extend(block[: min(width, d - v * width)])
+            return features
+
         def load_rows(g):
+            if d > LANES_TRANSPOSE_FROM:
+                return load_rows_transposed(g)
             # Group g's rows as one block (a plain load, or a masked one for
             # a short last run: nothing past the rows is read), then one
             # vector per feature.
