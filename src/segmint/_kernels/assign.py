@@ -132,13 +132,10 @@ def _unit_roundoff(X):
 
 #: Contiguous rows are searched with rows in vector lanes
 #: (:func:`~segmint._kernels._simd.nearest_lanes`) when X has at most
-#: ``LANES_NARROW_FEATURES`` features, whatever the number of centres, or at
-#: most ``LANES_MAX_FEATURES`` and at most ``LANES_MAX_CLUSTERS`` centres; the
+#: ``LANES_MAX_FEATURES`` features, whatever the number of centres; the
 #: register tile of :func:`~segmint._kernels._simd.nearest_rows` otherwise
 #: (measured: docs/algorithms.md).
-LANES_NARROW_FEATURES = 8
 LANES_MAX_FEATURES = 16
-LANES_MAX_CLUSTERS = 32
 
 #: From this many features on, the register tile takes eight rows at a time
 #: (:func:`~segmint._kernels._simd.nearest_rows8`) rather than four: the
@@ -297,10 +294,7 @@ def _nearest_chunk(
         return
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
-    lanes = contiguous and (
-        n_features <= LANES_NARROW_FEATURES
-        or (n_features <= LANES_MAX_FEATURES and n_clusters <= LANES_MAX_CLUSTERS)
-    )
+    lanes = contiguous and n_features <= LANES_MAX_FEATURES
     if lanes:
         _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
     else:
