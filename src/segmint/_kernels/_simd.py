@@ -342,6 +342,20 @@ def vfold4(typingctx, acc, p):
     return acc(acc, p), codegen
 
 
+def _keep_best(builder, val, b, s, lab, here):
+    """One centre's value ``val`` (label ``here``) into a running best ``b``,
+    second best ``s`` and label ``lab``, lane by lane; returns the new three.
+
+    Branch-free selects; a tie with the best keeps the earlier label and
+    makes the second equal to the best (the caller's rounding test then
+    re-checks the row exactly).
+    """
+    lt = builder.fcmp_ordered("<", val, b)
+    upper = builder.select(lt, b, val)  # max(b, val)
+    s = builder.select(builder.fcmp_ordered("<", upper, s), upper, s)
+    return builder.select(lt, val, b), s, builder.select(lt, here, lab)
+
+
 def _transpose(builder, rows):
     """Transpose a square block held as ``len(rows)`` vectors of as many lanes.
 
@@ -508,7 +522,10 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2, transpose=Fals
                 for _ in range(n_rows)
             ]
             transposed = transpose and n_rows == width
-            run_t = [cgutils.alloca_once_value(builder, v) for v in (inf, inf, zero)]
+            run_t = [
+                cgutils.alloca_once_value(builder, v)
+                for v in ((inf, inf, zero) if transposed else ())
+            ]
             # ||x||^2 of the tile's rows: whole vectors, then the tail, in lanes.
             sqa = context.make_array(sig.args[9])(context, builder, sqn_v)
             nrm = [cgutils.alloca_once_value(builder, zero) for _ in range(n_rows)]
@@ -613,28 +630,22 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2, transpose=Fals
                     b, s, lab = (builder.load(v) for v in run_t)
                     for j, val in enumerate(cols):
                         here = splat(builder.fadd(first, ir.Constant(fty, float(j))))
-                        lt = less(val, b)
-                        upper = builder.select(lt, b, val)  # max(b, val)
-                        s = builder.select(less(upper, s), upper, s)
-                        b = builder.select(lt, val, b)
-                        lab = builder.select(lt, here, lab)
+                        b, s, lab = _keep_best(builder, val, b, s, lab, here)
                     for v, run in zip((b, s, lab), run_t, strict=True):
                         builder.store(v, run)
                 for h in range(0 if transposed else n_vecs):
                     jh = builder.add(j0, const(h * width))
                     idx = builder.fadd(splat(builder.sitofp(jh, fty)), lane_index)
                     for r in range(n_rows):
-                        val = builder.load(acc[r][h])
-                        b = builder.load(run_best[r])
-                        s = builder.load(run_second[r])
-                        lt = less(val, b)
-                        upper = builder.select(lt, b, val)  # max(b, val)
-                        builder.store(
-                            builder.select(less(upper, s), upper, s), run_second[r]
+                        runs = (run_best[r], run_second[r], run_label[r])
+                        new = _keep_best(
+                            builder,
+                            builder.load(acc[r][h]),
+                            *(builder.load(v) for v in runs),
+                            idx,
                         )
-                        builder.store(builder.select(lt, val, b), run_best[r])
-                        lab = builder.load(run_label[r])
-                        builder.store(builder.select(lt, idx, lab), run_label[r])
+                        for v, run in zip(new, runs, strict=True):
+                            builder.store(v, run)
 
             if transposed:
                 # Lane r is tile row r: whole vectors to best, second, label.
@@ -786,8 +797,10 @@ def nearest_lanes(
                       best, second, label, sqn)
 
     The transposed layout of :func:`nearest_rows`, for few features and
-    centres: one vector holds one feature of ``lanes`` consecutive rows,
-    loaded as one block and split into features by shuffles; ``n_features``
+    centres: one vector holds one feature of ``lanes`` consecutive rows
+    (up to ``LANES_TRANSPOSE_FROM`` features loaded as one block and split
+    into features by shuffles, above it each row loaded on its own and
+    square blocks transposed); ``n_features``
     must be a compile-time constant (the caller branches on X's width). A
     call takes ``G = lanes_groups(n_features)`` such vectors' worth of rows
     (rows ``first`` to ``first + valid - 1``; ``valid <= G * lanes``, the
@@ -842,9 +855,6 @@ def nearest_lanes(
 
         def vfma(a, b, c):
             return _vector_call(builder, "llvm.fma", vty, [a, b, c])
-
-        def less(a, b):
-            return builder.fcmp_ordered("<", a, b)
 
         element = "f64" if dtype == types.float64 else "f32"
         load = cgutils.get_or_insert_function(
@@ -991,12 +1001,7 @@ def nearest_lanes(
             for g in range(n_groups):
                 b, s, lab = (builder.load(r) for r in runs[g])
                 for j in range(kb):
-                    val = acc[g][j]
-                    lt = less(val, b)
-                    upper = builder.select(lt, b, val)  # max(b, val)
-                    s = builder.select(less(upper, s), upper, s)
-                    b = builder.select(lt, val, b)
-                    lab = builder.select(lt, heres[j], lab)
+                    b, s, lab = _keep_best(builder, acc[g][j], b, s, lab, heres[j])
                 for r, v in zip(runs[g], (b, s, lab), strict=True):
                     builder.store(v, r)
 

@@ -247,10 +247,11 @@ def _nearest_chunk(
 ):
     """Exact nearest centre of up to ``CHUNK_SIZE`` rows.
 
-    Four rows at a time (eight from ``TILE8_MIN_FEATURES`` features on),
-    :func:`~segmint._kernels._simd.nearest_rows` finds the best and
-    second-best value of ``v = 0.5 ||c_j||^2 - x.c_j`` (which orders centres
-    as the squared distance does) in a register tile.
+    With rows in vector lanes (:func:`_lanes_pass`: consecutive rows, at most
+    ``LANES_MAX_FEATURES`` features) or else a register tile
+    (:func:`_tile_pass`), the kernels find the best and second-best value of
+    ``v = 0.5 ||c_j||^2 - x.c_j`` (which orders centres as the squared
+    distance does).
 
     In float32 (and, rarely, float64) two centres can be so close to a row
     that rounding in ``v`` could swap them. The gap between the best and the
