@@ -506,6 +506,11 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         block_n_dist = np.empty(n_blocks, dtype=np.int64)
 
     chooser = _StepChooser() if pruning == "auto" else None
+    # The step kernels take an empty array for unit weights and then read
+    # none (the moved rows' weights are scattered reads, see _row_weight).
+    step_weight = sample_weight
+    if np.all(sample_weight == 1):
+        step_weight = sample_weight[:0]
 
     def step(centers, incremental):
         """One step of the run's variant; returns its kind and the distances
@@ -523,7 +528,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         if kind in ("hamerly", "dense"):
             _pruned.hamerly_step(
                 X,
-                sample_weight,
+                step_weight,
                 centers,
                 drift,
                 half_sep,
@@ -543,7 +548,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         elif kind == "yinyang":
             _pruned.yinyang_step(
                 X,
-                sample_weight,
+                step_weight,
                 centers,
                 drift,
                 half_sep,
@@ -563,7 +568,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         elif kind == "elkan":
             _pruned.elkan_step(
                 X,
-                sample_weight,
+                step_weight,
                 centers,
                 drift,
                 half_sep,
@@ -582,7 +587,7 @@ def _kmeans_single(X, sample_weight, centers_init, max_iter, verbose, tol, pruni
         else:
             _assign.lloyd_step(
                 X,
-                sample_weight,
+                step_weight,
                 centers,
                 labels,
                 block_sums,

@@ -182,6 +182,26 @@ def test_incremental_step_adds_the_moves(rng, dtype):
     assert_allclose(delta[2], q_new - q_old, rtol=1e-9, atol=1e-8)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d", [2, 9, 40])
+def test_empty_weights_are_unit_weights(rng, dtype, d):
+    # The estimator passes an empty array when every weight is 1, and the
+    # steps then read none: full and incremental steps give the same bits.
+    n, k = 2000, 6
+    X, centers, _ = _problem(rng, n, d, k, dtype)
+    ones = np.ones(n, dtype=dtype)
+    moved = (centers + rng.normal(scale=0.5, size=centers.shape)).astype(dtype)
+    lab_ones = np.full(n, -1, dtype=np.int32)
+    lab_empty = lab_ones.copy()
+    for c, incremental in ((centers, False), (moved, True), (centers, False)):
+        got = _step(X, ones[:0], c, lab_empty, incremental)
+        ref = _step(X, ones, c, lab_ones, incremental)
+        assert_array_equal(lab_empty, lab_ones)
+        for a, b in zip(got, ref, strict=True):
+            assert_array_equal(a, b)
+    assert ref[4] > 0  # the incremental step moved rows
+
+
 @numba.njit
 def _all_block_chunks(n_blocks, n_chunks):
     out = np.empty((n_blocks, 2), dtype=np.int64)

@@ -103,6 +103,40 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps):
     assert counts[-1] < n * k
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_steps_read_empty_weights_as_unit(rng, dtype):
+    # Every pruned step commits through the same code as plain Lloyd: with
+    # an empty weight array (all weights 1) they match it with explicit ones.
+    n, d, k = 1500, 3, 9
+    X = rng.normal(size=(n, d)).astype(dtype)
+    ones = np.ones(n, dtype=dtype)
+    centers = X[:k].copy()
+    lab_ref = np.full(n, -1, dtype=np.int32)
+    lab = lab_ref.copy()
+    lower = np.zeros(n)
+    upper = np.full(n, np.inf)
+    drift = np.zeros(k)
+    half_sep = np.zeros(k)
+    ref_bufs = _buffers(n, d, k)
+    bufs = _buffers(n, d, k)
+    n_dist = np.empty(len(bufs[-1]), dtype=np.int64)
+    totals = [None, None]
+    for step in range(4):
+        inc = _incremental(step)
+        assign.lloyd_step(X, ones, centers, lab_ref, *ref_bufs, inc)
+        pruned.hamerly_step(
+            X, ones[:0], centers, drift, half_sep, lab, lower, upper, *bufs,
+            n_dist, inc, False,
+        )  # fmt: skip
+        assert_array_equal(lab, lab_ref)
+        for got, ref in zip(bufs, ref_bufs, strict=True):
+            assert_array_equal(got, ref)
+        sums, weights = _totals(bufs, totals, inc)
+        new = (sums / weights[:, None]).astype(dtype)
+        pruned.center_geometry(centers, new, drift, half_sep)
+        centers = new
+
+
 def test_float32_close_calls_use_reference_distance():
     # Two centres almost equidistant from every row: float32 dot products
     # cannot tell them apart reliably, the float64 reference can.

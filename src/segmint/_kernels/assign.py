@@ -401,9 +401,24 @@ def _move_row(X, i, w, old, lab, sums, weights, sq_norms, counts):
 
 
 @njit(inline="always", **JIT_KW)
+def _row_weight(sample_weight, i):
+    """Row ``i``'s weight in float64; an empty ``sample_weight`` means 1.
+
+    The step kernels take an empty array for unit weights (the usual case:
+    no weights given), so they read no weights at all. An incremental step
+    reads the weights of the moved rows only, scattered through the array:
+    each such read is a likely cache miss, which cost more than the move
+    itself with few features.
+    """
+    if sample_weight.shape[0] == 0:
+        return 1.0
+    return np.float64(sample_weight[i])
+
+
+@njit(inline="always", **JIT_KW)
 def _commit_chunk(
     X,  # IN (n_samples, n_features)
-    sample_weight,  # IN (n_samples,)
+    sample_weight,  # IN (n_samples,) or (0,): every weight 1 (_row_weight)
     centers64,  # IN (n_clusters, n_features) float64
     start,  # IN first row of the chunk
     end,  # IN one past its last row
@@ -441,7 +456,8 @@ def _commit_chunk(
             labels[i] = lab
             # Weights are read only for the rows that move: with few
             # features they would be a large share of the step's memory reads.
-            w = np.float64(sample_weight[i])
+            # (Unit weights are not read at all.)
+            w = _row_weight(sample_weight, i)
             _move_row(X, i, w, old, lab, sums, weights, inert, counts)
         return changed + n_moved
     for i in range(start, end):
@@ -449,7 +465,7 @@ def _commit_chunk(
         if lab != labels[i]:
             changed += 1
             labels[i] = lab
-        w = np.float64(sample_weight[i])
+        w = _row_weight(sample_weight, i)
         weights[lab] += w
         inert[lab] += _add_row(X, i, w, centers64, lab, sums)
         if w > 0:
@@ -474,7 +490,7 @@ def _block_partials(b, block_sums, block_weights, block_inertia, block_counts):
 @njit(**PARALLEL_JIT_KW)
 def lloyd_step(
     X,  # IN (n_samples, n_features) float32/float64
-    sample_weight,  # IN (n_samples,) same dtype as X
+    sample_weight,  # IN (n_samples,) same dtype as X, or (0,): all 1
     centers,  # IN (n_clusters, n_features) same dtype as X
     labels,  # IN/OUT (n_samples,) int32: previous labels in, new labels out
     block_sums,  # OUT (n_blocks, n_clusters, n_features) float64
@@ -496,8 +512,9 @@ def lloyd_step(
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
         Data, C-contiguous.
-    sample_weight : ndarray of shape (n_samples,), dtype of X
-        Weight of each row.
+    sample_weight : ndarray of shape (n_samples,) or (0,), dtype of X
+        Weight of each row; empty when every weight is 1 (then none is
+        read).
     centers : ndarray of shape (n_clusters, n_features), dtype of X
         Centres used for the assignment.
     labels : ndarray of shape (n_samples,), int32

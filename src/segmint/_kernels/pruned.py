@@ -83,7 +83,7 @@ def center_geometry(
 @njit(**PARALLEL_JIT_KW)
 def hamerly_step(
     X,  # IN (n_samples, n_features) float32/float64
-    sample_weight,  # IN (n_samples,) dtype of X
+    sample_weight,  # IN (n_samples,) dtype of X, or (0,): all 1
     centers,  # IN (n_clusters, n_features) dtype of X
     drift,  # IN (n_clusters,) float64, from center_geometry
     half_sep,  # IN (n_clusters,) float64, from center_geometry
@@ -115,7 +115,8 @@ def hamerly_step(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
-    sample_weight : ndarray of shape (n_samples,), dtype of X
+    sample_weight : ndarray of shape (n_samples,) or (0,), dtype of X
+        Empty when every weight is 1 (as in :func:`~.assign.lloyd_step`).
     centers : ndarray of shape (n_clusters, n_features), dtype of X
         Current centres.
     drift : ndarray of shape (n_clusters,), float64
@@ -302,7 +303,7 @@ _F32_DOWN = 1.0 - 2.0**-22
 @njit(**PARALLEL_JIT_KW)
 def elkan_step(
     X,  # IN (n_samples, n_features) float32/float64
-    sample_weight,  # IN (n_samples,) dtype of X
+    sample_weight,  # IN (n_samples,) dtype of X, or (0,): all 1
     centers,  # IN (n_clusters, n_features) dtype of X
     drift,  # IN (n_clusters,) float64, from center_geometry
     half_sep,  # IN (n_clusters,) float64, from center_geometry
@@ -442,7 +443,7 @@ def elkan_step(
 @njit(**PARALLEL_JIT_KW)
 def yinyang_step(
     X,  # IN (n_samples, n_features) float32/float64
-    sample_weight,  # IN (n_samples,) dtype of X
+    sample_weight,  # IN (n_samples,) dtype of X, or (0,): all 1
     centers,  # IN (n_clusters, n_features) dtype of X
     drift,  # IN (n_clusters,) float64, from center_geometry
     half_sep,  # IN (n_clusters,) float64, from center_geometry
