@@ -139,9 +139,11 @@ def test_single_cluster_hamerly(rng):
 
 
 def test_auto_rule():
-    for shape in [(10_000, 8, 1), (10_000, 2, 2), (10**9, 8, 8), (500, 8, 32)]:
+    lloyd = [(10_000, 8, 1), (10_000, 2, 2), (10**9, 8, 8), (500, 8, 32)]
+    lloyd += [(10_000, 9, 2), (10_000, 16, 16), (10**9, 12, 8)]
+    for shape in lloyd:
         assert _auto_algorithm(*shape) == "lloyd"
-    for shape in [(10_000, 9, 2), (10_000, 16, 64), (10**9, 2, 33)]:
+    for shape in [(10_000, 9, 17), (10_000, 16, 64), (10**9, 2, 33), (50, 16, 17)]:
         assert _auto_algorithm(*shape) == "adaptive"
     for shape in [(10_000, 8, 256), (10_000, 32, 8), (10**9, 128, 64)]:
         assert _auto_algorithm(*shape) == "hamerly"
@@ -193,7 +195,7 @@ def test_adaptive_steps_identical_to_lloyd(rng, monkeypatch, dtype, scenario, ex
 
     monkeypatch.setattr(kmeans, "_StepChooser", _ScriptedChooser(costs))
     # This small shape runs plain steps alone; make it adaptive.
-    monkeypatch.setattr(kmeans, "AUTO_LLOYD_MAX_FEATURES", 0)
+    monkeypatch.setattr(kmeans, "AUTO_LLOYD_SHAPES", ())
     X = _blobs(rng, 3000, 3, 6, 0.8, dtype)
     init = X[rng.choice(len(X), 6, replace=False)].copy()
     ref = _fit(X, init, "lloyd", max_iter=60)

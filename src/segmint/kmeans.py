@@ -374,13 +374,14 @@ RESUM_EVERY = 64
 AUTO_ADAPT_MAX_CLUSTERS = 64
 AUTO_ADAPT_MAX_FEATURES = 16
 
-#: With at most this many features and centres ``algorithm="auto"`` runs
-#: plain steps alone: over 48 such shapes (``docs/algorithms.md``) they took
-#: 0.55-1.09x the time of the adaptive run, 0.80x in geometric mean (a row
-#: costs so little to label that keeping its bounds, and timing both kinds
-#: of step, cost more than they save).
-AUTO_LLOYD_MAX_CLUSTERS = 32
-AUTO_LLOYD_MAX_FEATURES = 8
+#: Shapes where ``algorithm="auto"`` runs plain steps alone, as (at most
+#: this many features, at most this many centres): a row costs so little to
+#: label that keeping its bounds, and timing both kinds of step, cost more
+#: than they save. At 12-16 features and 8-16 centres (32 cells,
+#: ``docs/algorithms.md``) plain steps took 0.50-1.14x the time of the
+#: adaptive run, 0.83x in geometric mean; with 32-64 centres they lost by up
+#: to 2.3x on separated clusters, so those stay adaptive.
+AUTO_LLOYD_SHAPES = ((8, 32), (16, 16))
 
 
 class _StepChooser:
@@ -696,13 +697,14 @@ def _auto_algorithm(n_samples, n_features, n_clusters):
     way depending on how much the clusters overlap, which is not known
     before the fit: there ``"adaptive"`` measures both kinds of step on the
     run itself (:class:`_StepChooser`). With at most 8 features and 32
-    centres plain steps alone are the fastest, and a single centre needs no
-    bounds.
+    centres, or 16 features and 16 centres (``AUTO_LLOYD_SHAPES``), plain
+    steps alone are the fastest, and a single centre needs no bounds.
     """
     if n_clusters < 2:
         return "lloyd"
-    if n_clusters <= AUTO_LLOYD_MAX_CLUSTERS and n_features <= AUTO_LLOYD_MAX_FEATURES:
-        return "lloyd"
+    for max_features, max_clusters in AUTO_LLOYD_SHAPES:
+        if n_features <= max_features and n_clusters <= max_clusters:
+            return "lloyd"
     if n_clusters <= AUTO_ADAPT_MAX_CLUSTERS and n_features <= AUTO_ADAPT_MAX_FEATURES:
         return "adaptive"
     return "hamerly"
