@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.registry import init_centers, make_blobs  # noqa: E402
-from benchmarks.step_times import parse_cell  # noqa: E402
+from benchmarks.step_times import parse_cell, step_runner  # noqa: E402
 
 
 def load_assign(src: str):
@@ -50,32 +50,6 @@ def load_assign(src: str):
         return importlib.import_module("segmint._kernels.assign")
     finally:
         sys.path.remove(src)
-
-
-def _step_runner(assign, X, centers, seed):
-    n, d = X.shape
-    k = centers.shape[0]
-    weights = np.ones(n, dtype=X.dtype)
-    labels = np.full(n, -1, dtype=np.int32)
-    n_blocks = assign.n_row_blocks(n, k, d)
-    partials = [
-        np.empty((n_blocks, k, d)),
-        np.empty((n_blocks, k)),
-        np.empty((n_blocks, k)),
-        np.empty((n_blocks, k), dtype=np.int64),
-        np.empty(n_blocks, dtype=np.int64),
-    ]
-    assign.lloyd_step(X, weights, centers, labels, *partials, False)
-    rng = np.random.default_rng(seed)
-
-    def run() -> float:
-        moved = rng.integers(0, n, n // 50)
-        labels[moved] = (labels[moved] + 1) % k
-        start = time.perf_counter()
-        assign.lloyd_step(X, weights, centers, labels, *partials, True)
-        return time.perf_counter() - start
-
-    return run
 
 
 def _tile_runner(assign, X, centers, repeats):
@@ -128,7 +102,8 @@ def main(argv=None) -> None:
             )
             centers = init_centers(X, k, 0).astype(dtype)
             runners = {
-                name: _step_runner(mod, X, centers, 1) for name, mod in versions.items()
+                name: step_runner(mod, X, centers, 0.02, seed=1)
+                for name, mod in versions.items()
             }
         else:
             rng = np.random.default_rng(0)

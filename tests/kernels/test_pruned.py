@@ -55,12 +55,19 @@ def test_center_geometry_matches_numpy(rng):
     assert_allclose(half_sep, 0.5 * dist.min(axis=1), rtol=1e-13)
 
 
+@pytest.mark.parametrize("unit_weights", [False, True])
 @pytest.mark.parametrize("dense_steps", [(), (2, 3, 4)])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps):
+def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps, unit_weights):
     n, d, k = 2000, 5, 11
     X = rng.normal(size=(n, d)).astype(dtype)
     w = rng.uniform(0.5, 2.0, size=n).astype(dtype)
+    # Unit weights: Hamerly gets the empty array the estimator passes (no
+    # weight read), plain Lloyd explicit ones; the same bits either way.
+    w_pruned = w
+    if unit_weights:
+        w = np.ones(n, dtype=dtype)
+        w_pruned = w[:0]
     centers = X[:k].copy()
     lab_ref = np.full(n, -1, dtype=np.int32)
     lab = lab_ref.copy()
@@ -83,8 +90,9 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps):
             lower[:] = np.inf
             upper[:] = 0.0
         pruned.hamerly_step(
-            X, w, centers, drift, half_sep, lab, lower, upper, *bufs, n_dist, inc, dense
-        )
+            X, w_pruned, centers, drift, half_sep, lab, lower, upper, *bufs,
+            n_dist, inc, dense,
+        )  # fmt: skip
         assert_array_equal(lab, lab_ref)
         for got, ref in zip(bufs, ref_bufs, strict=True):
             assert_array_equal(got, ref)  # bit for bit, every block
@@ -101,40 +109,6 @@ def test_hamerly_steps_equal_lloyd_steps(rng, dtype, dense_steps):
         centers = new
     assert counts[0] == n * k
     assert counts[-1] < n * k
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_steps_read_empty_weights_as_unit(rng, dtype):
-    # Every pruned step commits through the same code as plain Lloyd: with
-    # an empty weight array (all weights 1) they match it with explicit ones.
-    n, d, k = 1500, 3, 9
-    X = rng.normal(size=(n, d)).astype(dtype)
-    ones = np.ones(n, dtype=dtype)
-    centers = X[:k].copy()
-    lab_ref = np.full(n, -1, dtype=np.int32)
-    lab = lab_ref.copy()
-    lower = np.zeros(n)
-    upper = np.full(n, np.inf)
-    drift = np.zeros(k)
-    half_sep = np.zeros(k)
-    ref_bufs = _buffers(n, d, k)
-    bufs = _buffers(n, d, k)
-    n_dist = np.empty(len(bufs[-1]), dtype=np.int64)
-    totals = [None, None]
-    for step in range(4):
-        inc = _incremental(step)
-        assign.lloyd_step(X, ones, centers, lab_ref, *ref_bufs, inc)
-        pruned.hamerly_step(
-            X, ones[:0], centers, drift, half_sep, lab, lower, upper, *bufs,
-            n_dist, inc, False,
-        )  # fmt: skip
-        assert_array_equal(lab, lab_ref)
-        for got, ref in zip(bufs, ref_bufs, strict=True):
-            assert_array_equal(got, ref)
-        sums, weights = _totals(bufs, totals, inc)
-        new = (sums / weights[:, None]).astype(dtype)
-        pruned.center_geometry(centers, new, drift, half_sep)
-        centers = new
 
 
 def test_float32_close_calls_use_reference_distance():
