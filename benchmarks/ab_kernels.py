@@ -4,7 +4,7 @@ Usage::
 
     git worktree add /tmp/base <commit>
     python benchmarks/ab_kernels.py /tmp/base/src [--what step|tile]
-        [--n N] [--threads T] d:k:dtype ...
+        [--n N] [--moved F] [--unit] d:k:dtype ...
 
 The kernels of the other checkout (``BASE_SRC``, the ``src`` folder of a
 worktree) and of this one are loaded side by side, and each cell is timed
@@ -13,8 +13,10 @@ noisy machine (timings between separate processes here moved by up to a
 third with unchanged code). Prints the median of each and ``new/base``.
 
 - ``step``: one incremental plain-Lloyd step (``lloyd_step``) on overlapping
-  blobs; before each call 2% of the labels are moved, so that about that
-  share of rows changes cluster, as in a fit's middle iterations.
+  blobs; before each call 2% of the labels (``--moved``) are moved, so that
+  about that share of rows changes cluster, as in a fit's middle
+  iterations. Explicit weights of one, or with ``--unit`` the empty array a
+  fit without weights passes.
 - ``tile``: the register tile alone (``_tile_pass``) on ``--n`` uniform rows,
   one thread (``--n 2048``: X in cache).
 
@@ -88,6 +90,14 @@ def main(argv=None) -> None:
     parser.add_argument("--what", choices=("step", "tile"), default="step")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--moved", type=float, default=0.02, help="share of rows moved per step"
+    )
+    parser.add_argument(
+        "--unit",
+        action="store_true",
+        help="unit weights (the empty array, as in a fit without weights)",
+    )
     args = parser.parse_args(argv)
     versions = {
         "base": load_assign(str(Path(args.base_src).resolve())),
@@ -102,7 +112,7 @@ def main(argv=None) -> None:
             )
             centers = init_centers(X, k, 0).astype(dtype)
             runners = {
-                name: step_runner(mod, X, centers, 0.02, seed=1)
+                name: step_runner(mod, X, centers, args.moved, args.unit, seed=1)
                 for name, mod in versions.items()
             }
         else:

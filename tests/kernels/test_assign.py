@@ -6,7 +6,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from segmint._config import CHUNK_SIZE
-from segmint._kernels import assign
+from segmint._kernels import _simd, assign
 from tests import naive
 
 DTYPES = [np.float32, np.float64]
@@ -200,6 +200,57 @@ def test_empty_weights_are_unit_weights(rng, dtype, d):
         for a, b in zip(got, ref, strict=True):
             assert_array_equal(a, b)
     assert ref[4] > 0  # the incremental step moved rows
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1000, 1031])
+def test_incremental_step_finds_every_moved_row(rng, dtype, n):
+    # The moved rows are found a mask of labels at a time, then bit by bit:
+    # rows at the ends of masks, of chunks, and in a short last mask (1031
+    # rows: the last chunk ends 7 rows into a mask) must all be found.
+    d, k = 3, 5
+    X, centers, w = _problem(rng, n, d, k, dtype)
+    labels = np.full(n, -1, dtype=np.int32)
+    _step(X, w, centers, labels, False)
+    settled = labels.copy()
+    rows = np.array([0, 1, 15, 16, 17, 255, 256, 511, 512, n - 7, n - 2, n - 1])
+    labels[rows] = (labels[rows] + 1) % k
+    before = labels.copy()
+    delta = _step(X, w, centers, labels, True)
+    assert_array_equal(labels, settled)
+    assert delta[4] == len(rows)
+    back = np.bincount(settled[rows], minlength=k) - np.bincount(
+        before[rows], minlength=k
+    )
+    assert_array_equal(delta[3], back)
+
+
+@numba.njit
+def _masks(a, b):
+    out = np.zeros(a.shape[0] - 15, dtype=np.int64)
+    for i in range(out.shape[0]):
+        out[i] = _simd.differ_mask(a, i, b, i)
+    return out
+
+
+@numba.njit
+def _lowest_bits(masks):
+    out = np.empty(masks.shape[0], dtype=np.int64)
+    for i in range(masks.shape[0]):
+        out[i] = _simd.lowest_bit(masks[i])
+    return out
+
+
+def test_differ_mask_and_lowest_bit(rng):
+    a = rng.integers(0, 3, 200).astype(np.int32)
+    b = a.copy()
+    b[rng.random(200) < 0.2] += 1
+    masks = _masks(a, b)
+    for i, mask in enumerate(masks):
+        differ = a[i : i + 16] != b[i : i + 16]
+        assert mask == sum(1 << q for q in range(16) if differ[q])
+    tests = np.array([1, 2, 8, 1 << 15, (1 << 15) | 4, 0], dtype=np.int64)
+    assert_array_equal(_lowest_bits(tests), [0, 1, 3, 15, 2, 64])
 
 
 @numba.njit

@@ -189,13 +189,48 @@ def test_lanes_pass_same_values_as_tile(dtype, d, k):
     )
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("d,k", [(2, 8), (3, 5), (8, 16), (13, 9)])
+@pytest.mark.parametrize("scale", [0.0, 1e-3, 1e3])
+def test_lanes_close_count_is_the_rounding_test(dtype, d, k, scale):
+    # The search kernel counts close calls itself; the count must be what
+    # the scalar test (_settled) gives on the values it wrote, over the
+    # valid rows only: m is not a multiple of the lanes, and the missing
+    # lanes (zero rows) tie between the duplicated centres, so counting
+    # them would show. scale 0 counts exact ties only; 1e3 flags every row.
+    rng = np.random.default_rng(7 * d + k)
+    m = 203
+    X = rng.standard_normal((m, d)).astype(dtype)
+    C = rng.standard_normal((k, d)).astype(dtype)
+    C[1] = C[0]
+    X[:5] = C[0] + C[1] * 0  # rows on the duplicated centre: exact ties
+    bound = (float(d + 2) * 2.0**-24, scale, scale / 10)
+    close, best, second, xsq = _lanes_close(X, C, bound)
+    g, e0, e1 = bound
+    err = e0 + e1 * (xsq * (1.0 + g))
+    gap = (second.astype(np.float64) - best.astype(np.float64)) - 2.0 * err
+    assert close == int(np.sum(~(gap > 0.0)))
+    assert close >= 5
+    if scale == 1e3:
+        assert close == m
+
+
+@njit
+def _lanes_close(X, C, bound):
+    m = X.shape[0]
+    ct, half, _ = _pad_centers(C)
+    best, second, labf, xsq = _block_scratch(X)
+    close = _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq, bound)
+    return close, best[:m].copy(), second[:m].copy(), xsq[:m].copy()
+
+
 @njit
 def _tile_values(X, C, lanes):
     m = X.shape[0]
     ct, half, _ = _pad_centers(C)
     best, second, labf, xsq = _block_scratch(X)
     if lanes:
-        _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq)
+        _lanes_pass(X, 0, m, ct, half, best, second, labf, xsq, (0.0, 0.0, 0.0))
     else:
         _tile_pass(X, np.arange(m), m, ct, half, best, second, labf, xsq)
     return best[:m].copy(), second[:m].copy(), labf[:m].copy(), xsq[:m].copy()

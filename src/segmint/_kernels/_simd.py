@@ -159,6 +159,69 @@ def _prefetch(builder, ptr):
     )
 
 
+#: Entries compared at once by :func:`differ_mask`: one bit each in its result.
+MASK_LANES = 16
+
+
+def _is_int32_vector(t):
+    return (
+        isinstance(t, types.Array)
+        and t.ndim == 1
+        and t.dtype == types.int32
+        and t.layout == "C"
+    )
+
+
+@intrinsic
+def differ_mask(typingctx, a, i, b, j):
+    """Bit ``q`` set where ``a[i + q] != b[j + q]``, for ``q < MASK_LANES``.
+
+    Signature (inside jitted code)::
+
+        differ_mask(a, i, b, j) -> int64
+
+    ``a`` and ``b`` are 1-D int32 arrays holding at least ``MASK_LANES``
+    entries from ``i`` and ``j`` (not checked). One vector compare: where
+    few entries differ, a caller skips the equal ones without a branch per
+    entry.
+    """
+    if not (_is_int32_vector(a) and _is_int32_vector(b)):
+        return None
+    if not (isinstance(i, types.Integer) and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        vty = ir.VectorType(ir.IntType(32), MASK_LANES)
+
+        def load(k, index):
+            ptr = _pointer(context, builder, sig.args[k], args[k], args[k + 1], index)
+            return builder.load(builder.bitcast(ptr, vty.as_pointer()), align=4)
+
+        ne = builder.icmp_unsigned("!=", load(0, sig.args[1]), load(2, sig.args[3]))
+        bits = builder.bitcast(ne, ir.IntType(MASK_LANES))
+        return builder.zext(bits, ir.IntType(64))
+
+    return types.int64(a, i, b, j), codegen
+
+
+@intrinsic
+def lowest_bit(typingctx, mask):
+    """Index of the lowest set bit of the int64 ``mask`` (64 if none)."""
+    if not (isinstance(mask, types.Integer) and mask.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        fn = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(i64, [i64, ir.IntType(1)]),
+            "llvm.cttz.i64",
+        )
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 0)])
+
+    return types.int64(mask), codegen
+
+
 @intrinsic
 def pack_lanes(typingctx, a):
     """Number of lanes of the pack of ``a``'s dtype (a compile-time constant)."""
@@ -787,14 +850,26 @@ def lanes_groups(n_features):
 
 @intrinsic
 def nearest_lanes(
-    typingctx, X, first, valid, n_features, ct, half, pos, best, second, label, sqn
+    typingctx,
+    X,
+    first,
+    valid,
+    n_features,
+    ct,
+    half,
+    pos,
+    best,
+    second,
+    label,
+    sqn,
+    bound,
 ):
     """Best and second-best centre of a run of consecutive rows, rows in lanes.
 
     Signature (inside jitted code)::
 
         nearest_lanes(X, first, valid, n_features, ct, half, pos,
-                      best, second, label, sqn)
+                      best, second, label, sqn, bound) -> int64
 
     The transposed layout of :func:`nearest_rows`, for few features and
     centres: one vector holds one feature of ``lanes`` consecutive rows
@@ -818,12 +893,25 @@ def nearest_lanes(
     Writes ``G * lanes`` entries from index ``pos`` of ``best``, ``second``,
     ``label`` (X's dtype) and ``sqn`` (float64: ``||x||^2`` summed in X's
     dtype, for error bounds).
+
+    Returns how many of the ``valid`` rows are close calls by the rounding
+    test of the caller: ``bound = (g, e0, e1)``, float64, and row ``i``
+    counts unless ``(second - best) - 2 (e0 + e1 (sqn (1 + g))) > 0``, in
+    float64 in that order (``_settled`` in ``assign.py``, the same
+    operations lane by lane, so the same decisions). Counting here, on
+    values still in registers, spares a pass over the four arrays.
     """
     if not _nearest_types_ok(X, ct, half, best, sqn):
         return None
     if not isinstance(n_features, types.IntegerLiteral):
         return None
     if not all(_is_int64(t) for t in (first, valid, pos)):
+        return None
+    if not (
+        isinstance(bound, types.UniTuple)
+        and bound.count == 3
+        and bound.dtype == types.float64
+    ):
         return None
     dtype = X.dtype
     d = n_features.literal_value
@@ -834,7 +922,7 @@ def nearest_lanes(
 
     def codegen(context, builder, sig, args):
         (x_v, first_v, valid_v, _, ct_v, half_v, pos_v, best_v, second_v, label_v,
-         sqn_v) = args  # fmt: skip
+         sqn_v, bound_v) = args  # fmt: skip
         i64 = ir.IntType(64)
         i32 = ir.IntType(32)
         xa = context.make_array(sig.args[0])(context, builder, x_v)
@@ -1006,6 +1094,18 @@ def nearest_lanes(
                     builder.store(v, r)
 
         norms = ir.VectorType(ir.DoubleType(), width)
+        one_g, e0, e1 = (
+            _splat(builder, v, norms) for v in cgutils.unpack_tuple(builder, bound_v, 3)
+        )
+        one_g = builder.fadd(ir.Constant(norms, [1.0] * width), one_g)
+        lane_rows = ir.Constant(ir.VectorType(i64, width), list(range(width)))
+        n_valid = _splat(builder, valid_v, ir.VectorType(i64, width))
+        ctpop = cgutils.get_or_insert_function(
+            builder.module,
+            ir.FunctionType(ir.IntType(width), [ir.IntType(width)]),
+            f"llvm.ctpop.i{width}",
+        )
+        close = ir.Constant(i64, 0)
         for g in range(n_groups):
             at_pos = builder.add(pos_v, const(g * width))
             for arr, r in zip(outs, runs[g], strict=True):
@@ -1018,10 +1118,29 @@ def nearest_lanes(
                 norm = builder.fpext(norm, norms)
             at = builder.bitcast(builder.gep(sqa.data, [at_pos]), norms.as_pointer())
             builder.store(norm, at, align=8)
-        return context.get_dummy_value()
+            # The rounding test of every lane, in float64 (see docstring).
+            b, s = (builder.load(r) for r in runs[g][:2])
+            if dtype == types.float32:
+                b, s = builder.fpext(b, norms), builder.fpext(s, norms)
+            err = builder.fadd(e0, builder.fmul(e1, builder.fmul(norm, one_g)))
+            gap = builder.fsub(
+                builder.fsub(s, b), builder.fmul(ir.Constant(norms, [2.0] * width), err)
+            )
+            settled = builder.fcmp_ordered(">", gap, ir.Constant(norms, None))
+            inside = builder.icmp_signed(
+                "<",
+                builder.add(
+                    lane_rows, ir.Constant(lane_rows.type, [g * width] * width)
+                ),
+                n_valid,
+            )
+            flagged = builder.and_(builder.not_(settled), inside)
+            count = builder.call(ctpop, [builder.bitcast(flagged, ir.IntType(width))])
+            close = builder.add(close, builder.zext(count, i64))
+        return close
 
-    sig = types.none(
-        X, first, valid, n_features, ct, half, pos, best, second, label, sqn
+    sig = types.int64(
+        X, first, valid, n_features, ct, half, pos, best, second, label, sqn, bound
     )
     return sig, codegen
 

@@ -144,49 +144,85 @@ TILE8_MIN_FEATURES = 24
 
 
 @njit(**JIT_KW)
-def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq):
+def _lanes_pass(X, start, m, ct, half, best, second, labf, xsq, bound):
     """Best and second-best values of rows ``start`` to ``start + m - 1``.
 
     What the tile loop of :func:`_nearest_chunk` computes, bit for bit, with
     rows in vector lanes; needs ``X.shape[1] <= LANES_MAX_FEATURES``.
+    Returns the number of close calls by the rounding test ``bound``
+    (``(g, e0, e1)``, see :func:`_error_bound`), counted in the kernel.
     """
     n_features = X.shape[1]
     width = _simd.VECTOR_BYTES // X.itemsize * _simd.lanes_groups(n_features)
+    close = 0
     for i0 in range(0, m, width):
         v = min(width, m - i0)
         r = start + i0
         if n_features == 1:
-            _simd.nearest_lanes(X, r, v, 1, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 1, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 2:
-            _simd.nearest_lanes(X, r, v, 2, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 2, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 3:
-            _simd.nearest_lanes(X, r, v, 3, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 3, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 4:
-            _simd.nearest_lanes(X, r, v, 4, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 4, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 5:
-            _simd.nearest_lanes(X, r, v, 5, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 5, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 6:
-            _simd.nearest_lanes(X, r, v, 6, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 6, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 7:
-            _simd.nearest_lanes(X, r, v, 7, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 7, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 8:
-            _simd.nearest_lanes(X, r, v, 8, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 8, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 9:
-            _simd.nearest_lanes(X, r, v, 9, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 9, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 10:
-            _simd.nearest_lanes(X, r, v, 10, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 10, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 11:
-            _simd.nearest_lanes(X, r, v, 11, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 11, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 12:
-            _simd.nearest_lanes(X, r, v, 12, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 12, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 13:
-            _simd.nearest_lanes(X, r, v, 13, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 13, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 14:
-            _simd.nearest_lanes(X, r, v, 14, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 14, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 15:
-            _simd.nearest_lanes(X, r, v, 15, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 15, ct, half, i0, best, second, labf, xsq, bound
+            )
         elif n_features == 16:
-            _simd.nearest_lanes(X, r, v, 16, ct, half, i0, best, second, labf, xsq)
+            close += _simd.nearest_lanes(
+                X, r, v, 16, ct, half, i0, best, second, labf, xsq, bound
+            )
+    return close
 
 
 @njit(**JIT_KW)
@@ -295,11 +331,6 @@ def _nearest_chunk(
         return
     n_features = X.shape[1]
     n_clusters = centers.shape[0]
-    lanes = contiguous and n_features <= LANES_MAX_FEATURES
-    if lanes:
-        _lanes_pass(X, rows[0], m, ct, half, best, second, labf, xsq)
-    else:
-        _tile_pass(X, rows, m, ct, half, best, second, labf, xsq)
     u = _unit_roundoff(X)
     g = (n_features + 2) * u
     g64 = (n_features + 2) * _U64
@@ -312,13 +343,22 @@ def _nearest_chunk(
     e0 = 4.0 * (1.5 * g * c2 + 2.0 * g64 * c2)
     e1 = 4.0 * (0.5 * g + 2.0 * g64)
     # Branch-free passes that vectorise: labels, the count of close calls
-    # and, when asked for, the lower bounds. The close calls themselves are
-    # rare, so the pass that finds them runs only when there are some.
-    close = 0
-    for i in range(m):
-        _, err = _error_bound(xsq[i], g, e0, e1)
-        labels_out[i] = np.int32(labf[i])
-        close += not _settled(best[i], second[i], err)
+    # (rows in lanes: counted by the search kernel) and, when asked for, the
+    # lower bounds. The close calls themselves are rare, so the pass that
+    # finds them runs only when there are some.
+    if contiguous and n_features <= LANES_MAX_FEATURES:
+        close = _lanes_pass(
+            X, rows[0], m, ct, half, best, second, labf, xsq, (g, e0, e1)
+        )
+        for i in range(m):
+            labels_out[i] = np.int32(labf[i])
+    else:
+        _tile_pass(X, rows, m, ct, half, best, second, labf, xsq)
+        close = 0
+        for i in range(m):
+            _, err = _error_bound(xsq[i], g, e0, e1)
+            labels_out[i] = np.int32(labf[i])
+            close += not _settled(best[i], second[i], err)
     if lower_out.shape[0] > 0:
         for i in range(m):
             xx, err = _error_bound(xsq[i], g, e0, e1)
@@ -423,7 +463,6 @@ def _commit_chunk(
     start,  # IN first row of the chunk
     end,  # IN one past its last row
     new,  # IN (>= end - start,) int32: the chunk's new labels
-    moved,  # scratch (>= end - start,) int32
     labels,  # IN/OUT (n_samples,) int32
     sums,  # IN/OUT (n_clusters, n_features) float64, the block's sums
     weights,  # IN/OUT (n_clusters,) float64, the block's weights
@@ -441,24 +480,33 @@ def _commit_chunk(
     Returns the updated count of changed labels.
     """
     if incremental:
-        # The moved rows are listed without a branch per row (a few percent
-        # of rows move, at random: a branch on each would often mispredict),
-        # then moved in row order.
+        # The moved rows are found by comparing MASK_LANES labels at once
+        # (few rows move, at random: a branch on each would often
+        # mispredict, and a branch-free listing still costs a store per
+        # row), then moved in row order from the set bits of each mask.
+        m = end - start
         n_moved = 0
-        for t in range(end - start):
-            moved[n_moved] = t
-            n_moved += new[t] != labels[start + t]
-        for q in range(n_moved):
-            t = moved[q]
-            i = start + t
-            lab = np.intp(new[t])
-            old = np.intp(labels[i])
-            labels[i] = lab
-            # Weights are read only for the rows that move: with few
-            # features they would be a large share of the step's memory reads.
-            # (Unit weights are not read at all.)
-            w = _row_weight(sample_weight, i)
-            _move_row(X, i, w, old, lab, sums, weights, inert, counts)
+        lanes = _simd.MASK_LANES
+        for t0 in range(0, m, lanes):
+            if t0 + lanes <= m:
+                mask = _simd.differ_mask(new, t0, labels, start + t0)
+            else:
+                mask = 0
+                for q in range(m - t0):
+                    mask |= np.int64(new[t0 + q] != labels[start + t0 + q]) << q
+            while mask != 0:
+                t = t0 + _simd.lowest_bit(mask)
+                mask &= mask - 1
+                i = start + t
+                lab = np.intp(new[t])
+                old = np.intp(labels[i])
+                labels[i] = lab
+                # Weights are read only for the rows that move: with few
+                # features they would be a large share of the step's memory
+                # reads. (Unit weights are not read at all.)
+                w = _row_weight(sample_weight, i)
+                _move_row(X, i, w, old, lab, sums, weights, inert, counts)
+                n_moved += 1
         return changed + n_moved
     for i in range(start, end):
         lab = np.intp(new[i - start])
@@ -551,7 +599,6 @@ def lloyd_step(
         best, second, labf, xsq = _block_scratch(X)
         rows = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
-        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         no_bounds = np.empty(0, dtype=np.float64)
         c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
         for c in range(c_lo, c_hi):
@@ -583,7 +630,6 @@ def lloyd_step(
                 start,
                 end,
                 new,
-                moved_rows,
                 labels,
                 sums,
                 weights,

@@ -180,7 +180,6 @@ def hamerly_step(
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         check = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
-        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
@@ -259,7 +258,6 @@ def hamerly_step(
                 start,
                 end,
                 new,
-                moved_rows,
                 labels,
                 sums,
                 weights,
@@ -362,7 +360,6 @@ def elkan_step(
         best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
-        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         c_lo, c_hi = block_chunks(b, n_blocks, n_chunks)
@@ -427,7 +424,6 @@ def elkan_step(
                 start,
                 end,
                 new,
-                moved_rows,
                 labels,
                 sums,
                 weights,
@@ -513,7 +509,6 @@ def yinyang_step(
         best, second, labf, xsq = _block_scratch(X)
         cand = np.empty(CHUNK_SIZE, dtype=np.int64)
         new = np.empty(CHUNK_SIZE, dtype=np.int32)
-        moved_rows = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_labels = np.empty(CHUNK_SIZE, dtype=np.int32)
         cand_lower = np.empty(CHUNK_SIZE, dtype=np.float64)
         g_min = np.empty(n_groups, dtype=np.float64)
@@ -612,7 +607,6 @@ def yinyang_step(
                 start,
                 end,
                 new,
-                moved_rows,
                 labels,
                 sums,
                 weights,
