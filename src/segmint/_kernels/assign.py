@@ -417,7 +417,7 @@ def _add_row(
     return _simd.add_row(X, i, w, centers64, lab, sums)
 
 
-@njit(**JIT_KW)
+@njit(inline="always", **JIT_KW)
 def _move_row(X, i, w, old, lab, sums, weights, sq_norms, counts):
     """Move row ``i`` (weight ``w``) from cluster ``old`` to ``lab`` in float64.
 
