@@ -24,7 +24,6 @@ Set ``NUMBA_CACHE_DIR`` to a fresh folder after editing kernels.
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
 import sys
 import time
@@ -34,19 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.ab_kernels import load_from  # noqa: E402
 from benchmarks.registry import init_centers, make_blobs  # noqa: E402
 from benchmarks.step_times import parse_cell  # noqa: E402
 
 
 def load_kmeans(src: str):
     """``segmint.KMeans`` imported from the ``src`` folder given."""
-    for name in [m for m in sys.modules if m == "segmint" or m.startswith("segmint.")]:
-        del sys.modules[name]
-    sys.path.insert(0, src)
-    try:
-        return importlib.import_module("segmint").KMeans
-    finally:
-        sys.path.remove(src)
+    return load_from(src, "segmint").KMeans
 
 
 def _fit(KMeans, X, init, algorithm, max_iter):

@@ -43,15 +43,25 @@ from benchmarks.registry import init_centers, make_blobs  # noqa: E402
 from benchmarks.step_times import parse_cell, step_runner  # noqa: E402
 
 
-def load_assign(src: str):
-    """``segmint._kernels.assign`` imported from the ``src`` folder given."""
+def load_from(src: str, module: str):
+    """``module`` (of segmint) imported afresh from the ``src`` folder given.
+
+    Every loaded segmint module is dropped first, so that the package is
+    imported again from ``src``; modules loaded earlier stay usable through
+    the references their callers kept.
+    """
     for name in [m for m in sys.modules if m == "segmint" or m.startswith("segmint.")]:
         del sys.modules[name]
     sys.path.insert(0, src)
     try:
-        return importlib.import_module("segmint._kernels.assign")
+        return importlib.import_module(module)
     finally:
         sys.path.remove(src)
+
+
+def load_assign(src: str):
+    """``segmint._kernels.assign`` imported from the ``src`` folder given."""
+    return load_from(src, "segmint._kernels.assign")
 
 
 def _tile_runner(assign, X, centers, repeats):

@@ -203,7 +203,7 @@ def test_lanes_close_count_is_the_rounding_test(dtype, d, k, scale):
     X = rng.standard_normal((m, d)).astype(dtype)
     C = rng.standard_normal((k, d)).astype(dtype)
     C[1] = C[0]
-    X[:5] = C[0] + C[1] * 0  # rows on the duplicated centre: exact ties
+    X[:5] = C[0]  # rows on the duplicated centre: exact ties
     bound = (float(d + 2) * 2.0**-24, scale, scale / 10)
     close, best, second, xsq = _lanes_close(X, C, bound)
     g, e0, e1 = bound

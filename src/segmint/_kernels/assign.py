@@ -350,15 +350,14 @@ def _nearest_chunk(
         close = _lanes_pass(
             X, rows[0], m, ct, half, best, second, labf, xsq, (g, e0, e1)
         )
-        for i in range(m):
-            labels_out[i] = np.int32(labf[i])
     else:
         _tile_pass(X, rows, m, ct, half, best, second, labf, xsq)
         close = 0
         for i in range(m):
             _, err = _error_bound(xsq[i], g, e0, e1)
-            labels_out[i] = np.int32(labf[i])
             close += not _settled(best[i], second[i], err)
+    for i in range(m):
+        labels_out[i] = np.int32(labf[i])
     if lower_out.shape[0] > 0:
         for i in range(m):
             xx, err = _error_bound(xsq[i], g, e0, e1)
