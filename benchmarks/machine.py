@@ -307,6 +307,30 @@ def measure(quick: bool = False) -> MachineLimits:
     return _LIMITS
 
 
+def _store_key(cpu: str, threads) -> str:
+    # Keyed by processor and thread count: a run with fewer threads has
+    # lower limits, and another processor has other limits.
+    return f"{cpu}, threads={threads}"
+
+
+def _read_store(path: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def saved_limits(threads: int, path=BEST_KNOWN) -> dict | None:
+    """The best-known rates saved for this processor at ``threads`` threads
+    (``{"bandwidth": ..., "flop_rate": {dtype: ...}, ...}``), or None."""
+    saved = _read_store(Path(path)).get(_store_key(cpu_id(), threads))
+    if saved and saved.get("cpu_count") == os.cpu_count():
+        return saved
+    return None
+
+
 def best_known(current: MachineLimits, path) -> MachineLimits:
     """The better of ``current`` and the limits saved at ``path``, per rate;
     saves the result back.
@@ -319,18 +343,11 @@ def best_known(current: MachineLimits, path) -> MachineLimits:
     import json
 
     path = Path(path)
-    # keyed by processor and thread count: a run with fewer threads has
-    # lower limits, and another processor has other limits
-    key = (
-        f"{current.details.get('cpu', cpu_id())}, "
-        f"threads={current.details.get('bandwidth', {}).get('threads')}"
+    key = _store_key(
+        current.details.get("cpu", cpu_id()),
+        current.details.get("bandwidth", {}).get("threads"),
     )
-    store = {}
-    if path.is_file():
-        try:
-            store = json.loads(path.read_text())
-        except (OSError, ValueError):
-            store = {}
+    store = _read_store(path)
     saved = store.get(key)
     bandwidth = current.bandwidth
     flop_rate = dict(current.flop_rate)

@@ -30,7 +30,6 @@ it does not (the argmin, the second best for the rounding test, loads).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import BEST_KNOWN, cpu_id  # noqa: E402
+from benchmarks.machine import BEST_KNOWN, saved_limits  # noqa: E402
 from benchmarks.registry import init_centers, make_blobs  # noqa: E402
 from benchmarks.step_times import parse_cell, step_runner  # noqa: E402
 
@@ -96,15 +95,12 @@ def main(argv=None) -> None:
     from segmint._kernels import assign
 
     numba.set_num_threads(1)
-    # The rates saved for this processor at two threads (machine.py).
-    key = f"{cpu_id()}, threads=2"
-    store = json.loads(BEST_KNOWN.read_text()) if BEST_KNOWN.is_file() else {}
-    if key not in store:
+    saved = saved_limits(threads=2)
+    if saved is None:
         parser.error(
-            f"no saved limits for {key!r} in {BEST_KNOWN}: "
+            f"no limits saved for this processor at two threads in {BEST_KNOWN}: "
             "run `python benchmarks/machine.py` with two threads first"
         )
-    saved = store[key]
     search, labelled = _runners(assign, CHUNK_SIZE)
     print(
         f"one thread, n={args.n:.0e}, ns per row; FMA peak: half the best-known "

@@ -552,10 +552,15 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2, transpose=Fals
                 return builder.fcmp_ordered("<", a, b)
 
             last = builder.sub(m_v, const(1))
-            row_start = []
-            for r in range(n_rows):
-                at = builder.add(pos_v, const(r))
-                at = builder.select(builder.icmp_signed("<", at, m_v), at, last)
+
+            def clamped(at):
+                # Past the m valid entries of ``rows``, its last one.
+                return builder.select(builder.icmp_signed("<", at, m_v), at, last)
+
+            first_row = builder.load(builder.gep(ra.data, [pos_v]))
+            row_start = [builder.mul(first_row, n_features)]
+            for r in range(1, n_rows):
+                at = clamped(builder.add(pos_v, const(r)))
                 row = builder.load(builder.gep(ra.data, [at]))
                 row_start.append(builder.mul(row, n_features))
             # A later tile's rows, prefetched while this one is computed:
@@ -570,9 +575,9 @@ def _nearest_rows_intrinsic(vector_bytes, n_rows, name, n_vecs=2, transpose=Fals
                 builder.add(tile_bytes, const(PREFETCH_MIN_BYTES - 1)), tile_bytes
             )
             ahead_rows = builder.mul(ahead, const(n_rows))
-            end_at = builder.add(pos_v, builder.add(ahead_rows, const(n_rows - 1)))
-            end_at = builder.select(builder.icmp_signed("<", end_at, m_v), end_at, last)
-            first_row = builder.load(builder.gep(ra.data, [pos_v]))
+            end_at = clamped(
+                builder.add(pos_v, builder.add(ahead_rows, const(n_rows - 1)))
+            )
             end_row = builder.load(builder.gep(ra.data, [end_at]))
             consecutive = builder.icmp_signed(
                 "==", builder.sub(end_row, first_row), builder.sub(end_at, pos_v)
